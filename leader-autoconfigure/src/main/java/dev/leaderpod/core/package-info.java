@@ -1,0 +1,2 @@
+/** Lease election algorithm: no Spring, no Kubernetes client. */
+package dev.leaderpod.core;
