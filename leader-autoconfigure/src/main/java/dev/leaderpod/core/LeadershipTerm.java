@@ -1,0 +1,14 @@
+package dev.leaderpod.core;
+
+import java.time.Instant;
+
+/**
+ * One continuous period of leadership of one candidate.
+ *
+ * @param leaseName the lease (the election) this term belongs to
+ * @param identity this candidate's identity
+ * @param fencingToken the lease's {@code leaseTransitions} at the start of the term; strictly greater than the
+ *     token of any earlier term of any candidate, so downstream systems can reject writes from a stale leader
+ * @param acquiredAt wall-clock time the term started (informational)
+ */
+public record LeadershipTerm(String leaseName, String identity, long fencingToken, Instant acquiredAt) {}

@@ -1,0 +1,36 @@
+package dev.leaderpod.core;
+
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * What a lease says, independent of where it is stored. Mirrors the spec of a {@code coordination.k8s.io/v1}
+ * Lease.
+ *
+ * <p>Any field may be {@code null} when the stored object was written by something else; the elector treats
+ * such content conservatively rather than failing.
+ *
+ * @param holderIdentity the candidate holding the lease; {@code null} or empty when the lease is free
+ * @param leaseDuration how long candidates wait without seeing a change before taking over
+ * @param acquireTime when the current holder acquired the lease (informational)
+ * @param renewTime when the current holder last renewed (informational: never compared with a local clock)
+ * @param leaseTransitions how many times the holder changed; the fencing token
+ */
+public record LeaseRecord(
+        String holderIdentity, Duration leaseDuration, Instant acquireTime, Instant renewTime, Long leaseTransitions) {
+
+    /** Whether somebody holds the lease. */
+    public boolean isHeld() {
+        return holderIdentity != null && !holderIdentity.isEmpty();
+    }
+
+    /** Whether {@code identity} holds the lease. */
+    public boolean isHeldBy(String identity) {
+        return isHeld() && holderIdentity.equals(identity);
+    }
+
+    /** The transition count, treating a missing or negative value as zero. */
+    public long transitionsOrZero() {
+        return (leaseTransitions == null || leaseTransitions < 0) ? 0 : leaseTransitions;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.leaderpod.core;
+
+import java.util.Optional;
+
+/**
+ * The storage port of the elector: read a lease, create it, and update it only if nobody wrote it since a
+ * known version. Implementations translate; all election logic lives in {@link LeaseElector}.
+ *
+ * <p>Every method may throw {@link LeaseStoreException}; a lost compare-and-set is the subtype
+ * {@link LeaseConflictException}. Implementations bound each call by their own request timeout.
+ */
+public interface LeaseStore {
+
+    /** The lease called {@code name}, or empty if it does not exist. */
+    Optional<VersionedLease> get(String name);
+
+    /**
+     * Creates the lease.
+     *
+     * @throws LeaseConflictException if a lease with that name already exists
+     */
+    VersionedLease create(String name, LeaseRecord record);
+
+    /**
+     * Replaces the lease if its current version is {@code expectedVersion}.
+     *
+     * @throws LeaseConflictException if the lease changed since, or no longer exists
+     */
+    VersionedLease update(String name, LeaseRecord record, String expectedVersion);
+
+    /**
+     * Starts notifying {@code watcher} of changes to the lease, if this store can. Watching only makes the
+     * elector react faster; correctness never depends on it.
+     *
+     * @return the running watch, or empty if this store does not support watching
+     */
+    default Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
+        return Optional.empty();
+    }
+
+    /** A short human description for logs, such as {@code Kubernetes Lease team-a/billing}. */
+    default String describe(String name) {
+        return getClass().getSimpleName() + " " + name;
+    }
+
+    /** A running watch. */
+    interface LeaseWatch extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Receives changes to a watched lease, possibly on a store-owned thread; must return quickly. */
+    interface LeaseWatcher {
+
+        /** The lease changed; empty when it was deleted. */
+        void onChange(Optional<VersionedLease> lease);
+
+        /** The watch ended and will not deliver more changes; the elector falls back to polling. */
+        void onClose(Exception cause);
+    }
+}
