@@ -1,0 +1,530 @@
+package dev.leaderpod.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leaderpod.core.LeaseStoreException.Kind;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The elector's guarantees (DESIGN D1–D10), each as a scenario on an in-memory store with a stepped clock. All
+ * candidates run in the test thread; time moves only when the test says so.
+ */
+class LeaseElectorTest {
+
+    private static final String LEASE = "orders";
+    private static final Duration LEASE_DURATION = Duration.ofSeconds(15);
+    private static final Duration RENEW_DEADLINE = Duration.ofSeconds(10);
+    private static final Duration RETRY = Duration.ofSeconds(2);
+    /** Longest follower poll interval: retry period plus 20 % jitter. */
+    private static final Duration MAX_POLL = Duration.ofMillis(2400);
+
+    private static final Duration STEP = Duration.ofMillis(100);
+
+    private final ManualTime time = new ManualTime();
+    private final InMemoryLeaseStore shared = new InMemoryLeaseStore();
+    private final List<Candidate> candidates = new ArrayList<>();
+
+    @AfterEach
+    void neverTwoLeaders() {
+        assertAtMostOneLeader();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Acquisition and D4
+
+    @Test
+    void firstCandidateCreatesTheLeaseAndIsAnnouncedAfterTheWrite() {
+        Candidate a = candidate("a").start();
+
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.events).containsExactly("granted:0");
+        assertThat(a.holderSeenByListener).containsExactly("a");
+        LeaseRecord record = shared.get(LEASE).orElseThrow().record();
+        assertThat(record.holderIdentity()).isEqualTo("a");
+        assertThat(record.leaseDuration()).isEqualTo(LEASE_DURATION);
+        assertThat(record.leaseTransitions()).isZero();
+    }
+
+    @Test
+    void writeWhoseResponseIsLostIsNotAnnouncedAndTheNextTermGetsANewToken() {
+        Candidate a = candidate("a", Duration.ZERO, false);
+        a.store.loseResponseOfNextWrites(1);
+        a.start();
+
+        assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("a");
+        assertThat(a.elector.isLeader()).isFalse();
+        assertThat(a.events).isEmpty();
+
+        time.advance(MAX_POLL);
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.events).containsExactly("granted:1");
+    }
+
+    @Test
+    void listenersRunOnTheEventExecutorNeverOnTheElectionExecutor() {
+        Candidate a = candidate("a").start();
+        a.elector.stop(Duration.ofSeconds(5));
+
+        assertThat(a.events).containsExactly("granted:0", "revoked:SHUTDOWN");
+        assertThat(a.listenerExecutors).containsOnly("events-a");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // D1: expiry by local observation
+
+    @ParameterizedTest(name = "wall clock offset {0} h")
+    @ValueSource(ints = {5, -5})
+    void followerDoesNotAcquireWhileLeaseIsHeldAndUnexpiredWhateverItsWallClockSays(int offsetHours) {
+        shared.create(LEASE, new LeaseRecord("ghost", LEASE_DURATION, wall(), wall(), 3L));
+        Candidate b = candidate("b", Duration.ofHours(offsetHours), false).start();
+
+        time.advance(LEASE_DURATION.minus(STEP));
+        assertThat(b.elector.isLeader()).isFalse();
+        assertThat(b.events).isEmpty();
+
+        time.advance(MAX_POLL.plus(STEP));
+        assertThat(b.elector.isLeader()).isTrue();
+        assertThat(b.events).containsExactly("granted:4");
+    }
+
+    @Test
+    void followerRestartsItsExpiryWheneverItSeesTheLeaseChange() {
+        Candidate a = candidate("a", Duration.ofHours(-3), false).start();
+        Candidate b = candidate("b", Duration.ofHours(3), false).start();
+
+        for (int i = 0; i < 600; i++) {
+            time.advance(STEP);
+            assertAtMostOneLeader();
+        }
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(b.events).isEmpty();
+    }
+
+    @ParameterizedTest(name = "leaseDurationSeconds {0}")
+    @ValueSource(ints = {0, -5, Integer.MIN_VALUE})
+    void leaseWithMissingOrNonPositiveDurationIsWaitedOutWithOurOwnDuration(int seconds) {
+        Duration duration = seconds == Integer.MIN_VALUE ? null : Duration.ofSeconds(seconds);
+        shared.create(LEASE, new LeaseRecord("foreign-controller", duration, null, null, null));
+        Candidate b = candidate("b", Duration.ZERO, false).start();
+
+        time.advance(LEASE_DURATION.minus(STEP));
+        assertThat(b.elector.isLeader()).isFalse();
+        time.advance(MAX_POLL.plus(STEP));
+        assertThat(b.elector.isLeader()).isTrue();
+        assertThat(b.events).containsExactly("granted:1");
+    }
+
+    @Test
+    void leaseWithNoHolderAndNoFieldsIsAcquiredAtOnce() {
+        shared.create(LEASE, new LeaseRecord(null, null, null, null, null));
+        Candidate b = candidate("b").start();
+
+        assertThat(b.elector.isLeader()).isTrue();
+        assertThat(b.events).containsExactly("granted:1");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // D2: step down before anyone can take over
+
+    @Test
+    void leaderWhoseRenewCallsHangStopsLeadingAtTheDeadlineBeforeAnyoneCanTakeOver() {
+        Candidate a = candidate("a", Duration.ZERO, false).start();
+        Candidate b = candidate("b", Duration.ZERO, false).start();
+        time.advance(Duration.ofSeconds(5));
+        long lastRenewSent = lastSuccessfulRenewOf(a);
+
+        List<Long> aLeaderUntil = new ArrayList<>();
+        List<Long> bLeaderFrom = new ArrayList<>();
+        a.store.beforeWrite(() -> {
+            // a's election thread is stuck in this call; everything else goes on for 30 s.
+            for (int i = 0; i < 300; i++) {
+                time.advanceExcept(STEP, "election-a");
+                assertAtMostOneLeader();
+                if (a.elector.isLeader()) {
+                    aLeaderUntil.add(time.nanoTime());
+                }
+                if (b.elector.isLeader() && bLeaderFrom.isEmpty()) {
+                    bLeaderFrom.add(time.nanoTime());
+                }
+            }
+            throw new LeaseStoreException(Kind.TIMEOUT, "hung");
+        });
+        time.advance(RETRY);
+
+        long aLast = aLeaderUntil.get(aLeaderUntil.size() - 1);
+        assertThat(aLast).isLessThan(lastRenewSent + RENEW_DEADLINE.toNanos());
+        assertThat(aLast).isGreaterThanOrEqualTo(lastRenewSent + RENEW_DEADLINE.toNanos() - STEP.toNanos());
+        // The revocation was published by the timer while the election thread was still stuck.
+        assertThat(a.events).containsExactly("granted:0", "revoked:DEADLINE_PASSED");
+        assertThat(a.revokedAt.get(0)).isLessThan(lastRenewSent + RENEW_DEADLINE.toNanos() + STEP.toNanos());
+        assertThat(bLeaderFrom.get(0)).isGreaterThanOrEqualTo(lastRenewSent + LEASE_DURATION.toNanos());
+        assertThat(b.events).containsExactly("granted:1");
+    }
+
+    @Test
+    void leaderThatCannotReachTheStoreStepsDownAtTheDeadline() {
+        Candidate a = candidate("a").start();
+        long lastRenewSent = lastSuccessfulRenewOf(a);
+        a.store.failAll(Kind.UNAVAILABLE);
+
+        time.advance(RENEW_DEADLINE.minus(STEP));
+        assertThat(a.elector.isLeader()).isTrue();
+        time.advance(STEP);
+        assertThat(time.nanoTime()).isEqualTo(lastRenewSent + RENEW_DEADLINE.toNanos());
+        assertThat(a.elector.isLeader()).isFalse();
+        assertThat(a.elector.currentTerm()).isEmpty();
+        assertThat(a.events).containsExactly("granted:0", "revoked:DEADLINE_PASSED");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // D6: one write per renew
+
+    @Test
+    void leaderRenewsWithOneWritePerRetryPeriodAndNoReads() {
+        Candidate a = candidate("a").start();
+        a.store.resetCounts();
+
+        time.advance(Duration.ofSeconds(20));
+
+        assertThat(a.store.calls("update")).isEqualTo(10);
+        assertThat(a.store.totalCalls()).isEqualTo(10);
+    }
+
+    @Test
+    void conflictOnRenewTriggersOneReadNotALoss() {
+        Candidate a = candidate("a").start();
+        VersionedLease current = shared.get(LEASE).orElseThrow();
+        shared.update(LEASE, current.record(), current.version()); // e.g. someone annotated the Lease
+        a.store.resetCounts();
+
+        time.advance(RETRY);
+
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.events).containsExactly("granted:0");
+        assertThat(a.store.calls("update")).isEqualTo(2);
+        assertThat(a.store.calls("get")).isEqualTo(1);
+    }
+
+    @Test
+    void leaderThatFindsAnotherHolderStepsDownAsLost() {
+        Candidate a = candidate("a").start();
+        VersionedLease current = shared.get(LEASE).orElseThrow();
+        shared.update(LEASE, new LeaseRecord("intruder", LEASE_DURATION, wall(), wall(), 7L), current.version());
+
+        time.advance(RETRY);
+
+        assertThat(a.elector.isLeader()).isFalse();
+        assertThat(a.events).containsExactly("granted:0", "revoked:LOST");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // D7: watch to be fast, poll to be right
+
+    @Test
+    void followerWithHealthyWatchSendsNoRequestsAtSteadyState() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        a.store.resetCounts();
+        b.store.resetCounts();
+
+        time.advance(Duration.ofSeconds(60));
+
+        assertThat(b.store.totalCalls()).isZero();
+        assertThat(a.store.totalCalls()).isEqualTo(30);
+        assertThat(a.elector.isLeader()).isTrue();
+    }
+
+    @Test
+    void watchingFollowerTakesOverTheMomentTheLeaderReleases() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        time.advance(Duration.ofSeconds(7));
+        long stoppedAt = time.nanoTime();
+
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+
+        assertThat(b.elector.isLeader()).isTrue();
+        assertThat(b.grantedAt).containsExactly(stoppedAt);
+        assertThat(b.events).containsExactly("granted:1");
+    }
+
+    @Test
+    void brokenWatchFallsBackToPollingAndIsReestablished() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        b.store.resetCounts();
+
+        shared.breakWatches(new IOException("connection reset"));
+        time.advance(Duration.ofSeconds(5));
+
+        assertThat(b.store.calls("get")).isGreaterThanOrEqualTo(1);
+        assertThat(b.store.calls("watch")).isEqualTo(1);
+        assertThat(b.elector.snapshot().watching()).isTrue();
+        b.store.resetCounts();
+        time.advance(Duration.ofSeconds(30));
+        assertThat(b.store.totalCalls()).isZero();
+        assertThat(a.elector.isLeader()).isTrue();
+    }
+
+    @Test
+    void followerWhoseWatchMissedRenewsLosesItsTakeoverWithAConflict() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        b.store.deliverWatchEvents(false); // a watch that silently stopped delivering
+
+        for (int i = 0; i < 200; i++) {
+            time.advance(STEP);
+            assertAtMostOneLeader();
+        }
+
+        assertThat(b.store.calls("update")).isGreaterThanOrEqualTo(1); // tried with a stale version
+        assertThat(b.events).isEmpty();
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.events).containsExactly("granted:0");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // D8: ordered graceful shutdown
+
+    @Test
+    void stopRevokesThenReleasesAndAPollingFollowerAcquiresOnItsNextAttempt() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b", Duration.ZERO, false).start();
+        time.advance(Duration.ofSeconds(3));
+
+        a.elector.stop(Duration.ofSeconds(5));
+
+        assertThat(a.events).containsExactly("granted:0", "revoked:SHUTDOWN");
+        assertThat(a.holderSeenByListener).containsExactly("a", "a"); // revoked while still holder
+        LeaseRecord released = shared.get(LEASE).orElseThrow().record();
+        assertThat(released.isHeld()).isFalse();
+        assertThat(released.leaseDuration()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(released.leaseTransitions()).isZero();
+
+        time.advance(MAX_POLL);
+        assertThat(b.elector.isLeader()).isTrue();
+        assertThat(b.events).containsExactly("granted:1");
+    }
+
+    @Test
+    void yieldReleasesAndDoesNotTakeLeadershipBackForOneLeaseDuration() {
+        Candidate a = candidate("a").start();
+
+        a.elector.yieldLeadership();
+        time.runDue();
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED");
+        assertThat(shared.get(LEASE).orElseThrow().record().isHeld()).isFalse();
+
+        time.advance(LEASE_DURATION.minus(STEP));
+        assertThat(a.elector.isLeader()).isFalse();
+        time.advance(STEP.multipliedBy(2));
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:1");
+    }
+
+    @Test
+    void yieldHandsOverToAWatchingFollowerAtOnce() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+
+        a.elector.yieldLeadership();
+        time.runDue();
+
+        assertThat(b.events).containsExactly("granted:1");
+        assertThat(a.elector.isLeader()).isFalse();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // D9, D10: never single-use; fencing token
+
+    @Test
+    void candidateThatLostLeadershipReentersAndLeadsAgainWithGreaterTokens() {
+        Candidate a = candidate("a", Duration.ZERO, false).start();
+        Candidate b = candidate("b", Duration.ZERO, false).start();
+
+        a.store.failAll(Kind.UNAVAILABLE);
+        time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(30));
+        a.store.heal();
+        time.advance(Duration.ofSeconds(10));
+        b.elector.stop(Duration.ofSeconds(5));
+        time.advance(Duration.ofSeconds(30)); // a polls with back-off after its failures
+
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.events).containsExactly("granted:0", "revoked:DEADLINE_PASSED", "granted:2");
+        assertThat(b.events).containsExactly("granted:1", "revoked:SHUTDOWN");
+    }
+
+    @Test
+    void forbiddenAndUnexpectedErrorsBackOffAndNeverEndTheElection() {
+        Candidate a = candidate("a", Duration.ZERO, false);
+        a.store.failAll(Kind.FORBIDDEN);
+        a.start();
+
+        time.advance(Duration.ofSeconds(120));
+        int attempts = a.store.totalCalls();
+        // Back-off doubles from 2 s to a cap of 30 s (+ up to 20 % jitter): 2, 4, 8, 16, 30, 30, ...
+        assertThat(attempts).isBetween(6, 10);
+        assertThat(a.elector.snapshot().lastFailure()).contains(Kind.FORBIDDEN);
+
+        a.store.heal();
+        a.store.beforeWrite(new Runnable() {
+            boolean thrown;
+
+            @Override
+            public void run() {
+                if (!thrown) {
+                    thrown = true;
+                    throw new IllegalStateException("a bug in a store");
+                }
+            }
+        });
+        time.advance(Duration.ofSeconds(80)); // two attempts at the capped back-off
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.elector.snapshot().consecutiveFailures()).isZero();
+    }
+
+    @Test
+    void fencingTokensOfSuccessiveTermsStrictlyIncrease() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        Candidate c = candidate("c").start();
+        List<Long> tokens = new ArrayList<>();
+        for (int round = 0; round < 6; round++) {
+            Candidate leader = candidates.stream()
+                    .filter(x -> x.elector.isLeader())
+                    .findFirst()
+                    .orElseThrow();
+            tokens.add(leader.elector.currentTerm().orElseThrow().fencingToken());
+            leader.elector.yieldLeadership();
+            time.runDue();
+            time.advanceUntil(
+                    () -> candidates.stream().anyMatch(x -> x.elector.isLeader()), STEP, Duration.ofSeconds(20));
+        }
+        assertThat(tokens).isSorted().doesNotHaveDuplicates().hasSize(6);
+        assertThat(Stream.of(a, b, c).mapToLong(x -> x.events.size())).allMatch(n -> n >= 2);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Safety under random faults
+
+    @Test
+    void neverTwoLeadersUnderRandomFaultsAndAlwaysALeaderAgain() {
+        SplittableRandom random = new SplittableRandom(42);
+        for (int i = 0; i < 4; i++) {
+            candidate("c" + i, Duration.ofMinutes(random.nextInt(-600, 600)), random.nextBoolean())
+                    .start();
+        }
+        for (int step = 0; step < 6000; step++) {
+            Candidate victim = candidates.get(random.nextInt(candidates.size()));
+            switch (random.nextInt(40)) {
+                case 0 -> victim.store.failNext(random.nextInt(1, 8), Kind.TIMEOUT);
+                case 1 -> victim.store.loseResponseOfNextWrites(1);
+                case 2 -> shared.breakWatches(new IOException("reset"));
+                case 3 -> victim.store.deliverWatchEvents(random.nextBoolean());
+                case 4 -> victim.elector.yieldLeadership();
+                default -> {}
+            }
+            time.advance(Duration.ofMillis(random.nextInt(10, 500)));
+            assertAtMostOneLeader();
+        }
+        candidates.forEach(x -> {
+            x.store.heal();
+            x.store.deliverWatchEvents(true);
+        });
+        assertThat(time.advanceUntil(
+                        () -> candidates.stream().anyMatch(x -> x.elector.isLeader()),
+                        STEP,
+                        LEASE_DURATION.plus(Duration.ofSeconds(30))))
+                .isTrue();
+        long transitions = shared.get(LEASE).orElseThrow().record().leaseTransitions();
+        assertThat(transitions).isGreaterThan(20);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private Candidate candidate(String id) {
+        return candidate(id, Duration.ZERO, true);
+    }
+
+    private Candidate candidate(String id, Duration wallOffset, boolean watch) {
+        Candidate candidate = new Candidate(id, wallOffset, watch);
+        candidates.add(candidate);
+        return candidate;
+    }
+
+    private void assertAtMostOneLeader() {
+        assertThat(candidates.stream().filter(c -> c.elector.isLeader()).map(c -> c.id))
+                .as("leaders at %d ns", time.nanoTime())
+                .hasSizeLessThanOrEqualTo(1);
+    }
+
+    private long lastSuccessfulRenewOf(Candidate candidate) {
+        return time.nanoTime()
+                - candidate.elector.snapshot().sinceLastRenew().orElseThrow().toNanos();
+    }
+
+    private Instant wall() {
+        return time.clock().wallTime();
+    }
+
+    private final class Candidate implements LeadershipListener {
+        final String id;
+        final ScriptedStore store = new ScriptedStore(shared);
+        final LeaseElector elector;
+        final List<String> events = new ArrayList<>();
+        final List<String> listenerExecutors = new ArrayList<>();
+        final List<String> holderSeenByListener = new ArrayList<>();
+        final List<Long> grantedAt = new ArrayList<>();
+        final List<Long> revokedAt = new ArrayList<>();
+
+        Candidate(String id, Duration wallOffset, boolean watch) {
+            this.id = id;
+            store.watchable(watch);
+            this.elector = LeaseElector.builder(
+                            new ElectionSettings(LEASE, id, LEASE_DURATION, RENEW_DEADLINE, RETRY, null), store)
+                    .listener(this)
+                    .clock(time.clock(wallOffset))
+                    .executors(time.executor("election-" + id), time.executor("events-" + id))
+                    .random(new SplittableRandom(id.hashCode()))
+                    .build();
+        }
+
+        Candidate start() {
+            elector.start();
+            time.runDue();
+            return this;
+        }
+
+        @Override
+        public void onStartedLeading(LeadershipTerm term) {
+            record("granted:" + term.fencingToken());
+            grantedAt.add(time.nanoTime());
+        }
+
+        @Override
+        public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
+            record("revoked:" + reason);
+            revokedAt.add(time.nanoTime());
+        }
+
+        private void record(String event) {
+            events.add(event);
+            listenerExecutors.add(time.runningExecutor());
+            holderSeenByListener.add(shared.get(LEASE)
+                    .map(VersionedLease::record)
+                    .map(LeaseRecord::holderIdentity)
+                    .orElse(null));
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package dev.leaderpod.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One candidate's view of a shared {@link InMemoryLeaseStore}: counts this candidate's calls, and fails or delays
+ * them on demand, as a flaky network between it and the API server would.
+ */
+final class ScriptedStore implements LeaseStore {
+
+    private final InMemoryLeaseStore shared;
+    private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private final List<LeaseStoreException> failures = new ArrayList<>();
+    private volatile Runnable beforeWrite = () -> {};
+    private volatile boolean watchable = true;
+    private volatile boolean deliverWatchEvents = true;
+    private LeaseStoreException.Kind failingWith;
+    private final AtomicInteger lostResponses = new AtomicInteger();
+
+    ScriptedStore(InMemoryLeaseStore shared) {
+        this.shared = shared;
+    }
+
+    /** The next {@code count} calls fail with {@code kind}. */
+    synchronized ScriptedStore failNext(int count, LeaseStoreException.Kind kind) {
+        for (int i = 0; i < count; i++) {
+            failures.add(new LeaseStoreException(kind, "scripted " + kind));
+        }
+        return this;
+    }
+
+    /** Every call fails with {@code kind} until {@link #heal()}. */
+    synchronized ScriptedStore failAll(LeaseStoreException.Kind kind) {
+        failingWith = kind;
+        return this;
+    }
+
+    synchronized void heal() {
+        failures.clear();
+        failingWith = null;
+    }
+
+    /** Runs {@code action} inside every create/update, before it reaches the store: a slow or hung call. */
+    void beforeWrite(Runnable action) {
+        this.beforeWrite = action;
+    }
+
+    /** The next {@code count} writes reach the store, but the caller gets a timeout: a lost response. */
+    void loseResponseOfNextWrites(int count) {
+        lostResponses.set(count);
+    }
+
+    void watchable(boolean watchable) {
+        this.watchable = watchable;
+    }
+
+    /** Whether changes reach this candidate's watch (false: a watch that silently misses events). */
+    void deliverWatchEvents(boolean deliver) {
+        this.deliverWatchEvents = deliver;
+    }
+
+    int calls(String operation) {
+        return calls.getOrDefault(operation, new AtomicInteger()).get();
+    }
+
+    int totalCalls() {
+        return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    void resetCounts() {
+        calls.clear();
+    }
+
+    private void enter(String operation) {
+        calls.computeIfAbsent(operation, key -> new AtomicInteger()).incrementAndGet();
+        synchronized (this) {
+            if (failingWith != null) {
+                throw new LeaseStoreException(failingWith, "scripted " + failingWith);
+            }
+            if (!failures.isEmpty()) {
+                throw failures.remove(0);
+            }
+        }
+    }
+
+    @Override
+    public Optional<VersionedLease> get(String name) {
+        enter("get");
+        return shared.get(name);
+    }
+
+    @Override
+    public VersionedLease create(String name, LeaseRecord record) {
+        enter("create");
+        beforeWrite.run();
+        return answer(shared.create(name, record));
+    }
+
+    @Override
+    public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
+        enter("update");
+        beforeWrite.run();
+        return answer(shared.update(name, record, expectedVersion));
+    }
+
+    private VersionedLease answer(VersionedLease written) {
+        if (lostResponses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            throw new LeaseStoreException(LeaseStoreException.Kind.TIMEOUT, "scripted lost response");
+        }
+        return written;
+    }
+
+    @Override
+    public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
+        if (!watchable) {
+            return Optional.empty();
+        }
+        calls.computeIfAbsent("watch", key -> new AtomicInteger()).incrementAndGet();
+        return shared.watch(name, new LeaseWatcher() {
+            @Override
+            public void onChange(Optional<VersionedLease> lease) {
+                if (deliverWatchEvents) {
+                    watcher.onChange(lease);
+                }
+            }
+
+            @Override
+            public void onClose(Exception cause) {
+                watcher.onClose(cause);
+            }
+        });
+    }
+}
