@@ -1,0 +1,169 @@
+package dev.leaderpod.autoconfigure;
+
+import dev.leaderpod.core.ElectionSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/** Settings of the leader election, under {@code leader.*}. */
+@ConfigurationProperties(prefix = "leader")
+public class LeaderProperties {
+
+    /** Whether this application takes part in a leader election. */
+    private boolean enabled = true;
+
+    /**
+     * Where the lease is kept: 'kubernetes' (a coordination.k8s.io/v1 Lease), 'local' (a file shared by the
+     * processes of this machine), or 'auto' (kubernetes when running on Kubernetes, else local).
+     */
+    private StoreType store = StoreType.AUTO;
+
+    /** Name of the lease, one per election. Defaults to spring.application.name. */
+    private String leaseName;
+
+    /** Namespace of the Lease. Defaults to the pod's own namespace (or the client configuration's). */
+    private String namespace;
+
+    /** Identity of this candidate. Defaults to the host (pod) name plus a random suffix. */
+    private String identity;
+
+    /** How long followers wait, after they last saw the lease change, before taking over. Whole seconds. */
+    private Duration leaseDuration = ElectionSettings.DEFAULT_LEASE_DURATION;
+
+    /** How long the leader keeps leading after its last successful renew; shorter than the lease duration. */
+    private Duration renewDeadline = ElectionSettings.DEFAULT_RENEW_DEADLINE;
+
+    /** How often the leader renews and polling followers retry. */
+    private Duration retryPeriod = ElectionSettings.DEFAULT_RETRY_PERIOD;
+
+    /** Upper bound of one call to the lease store. Defaults to half the renew deadline, its maximum. */
+    private Duration requestTimeout;
+
+    /** Whether to watch the lease, so followers react to a release within milliseconds and need not poll. */
+    private boolean watch = true;
+
+    /**
+     * How long revocation and shutdown wait for running leader-only work (listeners, @LeaderOnly calls) before
+     * the lease is released anyway.
+     */
+    private Duration drainTimeout = Duration.ofSeconds(10);
+
+    private final Local local = new Local();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public StoreType getStore() {
+        return store;
+    }
+
+    public void setStore(StoreType store) {
+        this.store = store;
+    }
+
+    public String getLeaseName() {
+        return leaseName;
+    }
+
+    public void setLeaseName(String leaseName) {
+        this.leaseName = leaseName;
+    }
+
+    public String getNamespace() {
+        return namespace;
+    }
+
+    public void setNamespace(String namespace) {
+        this.namespace = namespace;
+    }
+
+    public String getIdentity() {
+        return identity;
+    }
+
+    public void setIdentity(String identity) {
+        this.identity = identity;
+    }
+
+    public Duration getLeaseDuration() {
+        return leaseDuration;
+    }
+
+    public void setLeaseDuration(Duration leaseDuration) {
+        this.leaseDuration = leaseDuration;
+    }
+
+    public Duration getRenewDeadline() {
+        return renewDeadline;
+    }
+
+    public void setRenewDeadline(Duration renewDeadline) {
+        this.renewDeadline = renewDeadline;
+    }
+
+    public Duration getRetryPeriod() {
+        return retryPeriod;
+    }
+
+    public void setRetryPeriod(Duration retryPeriod) {
+        this.retryPeriod = retryPeriod;
+    }
+
+    public Duration getRequestTimeout() {
+        return requestTimeout;
+    }
+
+    public void setRequestTimeout(Duration requestTimeout) {
+        this.requestTimeout = requestTimeout;
+    }
+
+    public boolean isWatch() {
+        return watch;
+    }
+
+    public void setWatch(boolean watch) {
+        this.watch = watch;
+    }
+
+    public Duration getDrainTimeout() {
+        return drainTimeout;
+    }
+
+    public void setDrainTimeout(Duration drainTimeout) {
+        this.drainTimeout = drainTimeout;
+    }
+
+    public Local getLocal() {
+        return local;
+    }
+
+    /** Where the lease is kept. */
+    public enum StoreType {
+        /** Kubernetes when Spring Boot detects the Kubernetes cloud platform, else local. */
+        AUTO,
+        /** A coordination.k8s.io/v1 Lease. */
+        KUBERNETES,
+        /** A lease file shared by the processes of this machine. */
+        LOCAL
+    }
+
+    /** Settings of the local (file) store. */
+    public static class Local {
+
+        /** Directory holding one file per lease; shared by the processes that elect among themselves. */
+        private Path directory = Path.of(System.getProperty("java.io.tmpdir"), "leaderpod-leases");
+
+        public Path getDirectory() {
+            return directory;
+        }
+
+        public void setDirectory(Path directory) {
+            this.directory = directory;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.leaderpod.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.env.MockEnvironment;
+
+class LeaderEnvironmentPostProcessorTests {
+
+    private final LeaderEnvironmentPostProcessor postProcessor = new LeaderEnvironmentPostProcessor();
+
+    @Test
+    void turnsSpringCloudKubernetesLeaderElectionOffByDefault() {
+        MockEnvironment environment = new MockEnvironment();
+        postProcessor.postProcessEnvironment(environment, null);
+        assertThat(environment.getProperty("spring.cloud.kubernetes.leader.enabled"))
+                .isEqualTo("false");
+    }
+
+    @Test
+    void userSettingWins() {
+        MockEnvironment environment =
+                new MockEnvironment().withProperty("spring.cloud.kubernetes.leader.enabled", "true");
+        postProcessor.postProcessEnvironment(environment, null);
+        assertThat(environment.getProperty("spring.cloud.kubernetes.leader.enabled"))
+                .isEqualTo("true");
+    }
+}

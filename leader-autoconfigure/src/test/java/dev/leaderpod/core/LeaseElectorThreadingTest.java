@@ -1,0 +1,73 @@
+package dev.leaderpod.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** D5 on real threads: callbacks never run on the election thread, and a slow listener never delays a renew. */
+class LeaseElectorThreadingTest {
+
+    private final InMemoryLeaseStore store = new InMemoryLeaseStore();
+    private final ElectionSettings settings = new ElectionSettings(
+            "orders", "a", Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(200), null);
+
+    @Test
+    void aListenerBlockedInOnStartedLeadingDoesNotDelayRenewals() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<String> listenerThread = new AtomicReference<>();
+        LeaseElector elector = LeaseElector.builder(settings, store)
+                .listener(new LeadershipListener() {
+                    @Override
+                    public void onStartedLeading(LeadershipTerm term) {
+                        listenerThread.set(Thread.currentThread().getName());
+                        try {
+                            release.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                })
+                .build();
+        elector.start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> listenerThread.get() != null);
+            long versionWhileBlocked = version();
+            // Renewals go on while the listener is stuck: five more writes, and leadership never lapses.
+            await().atMost(Duration.ofSeconds(10)).until(() -> version() >= versionWhileBlocked + 5);
+            assertThat(elector.isLeader()).isTrue();
+            assertThat(listenerThread.get()).startsWith("leader-events-orders");
+        } finally {
+            release.countDown();
+            elector.stop(Duration.ofSeconds(5));
+        }
+        assertThat(store.get("orders").orElseThrow().record().isHeld()).isFalse();
+    }
+
+    @Test
+    void ownThreadsAreDaemonsNamedAfterTheLeaseAndEndOnStop() throws Exception {
+        LeaseElector elector = LeaseElector.builder(settings, store).build();
+        elector.start();
+        await().atMost(Duration.ofSeconds(10)).until(elector::isLeader);
+        assertThat(threadsNamed("leader-election-orders")).isEqualTo(1);
+
+        elector.stop(Duration.ofSeconds(5));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> threadsNamed("leader-election-orders") == 0);
+    }
+
+    private long version() {
+        return Long.parseLong(store.get("orders").orElseThrow().version());
+    }
+
+    private static long threadsNamed(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith(prefix) && thread.isAlive())
+                .peek(thread -> assertThat(thread.isDaemon()).isTrue())
+                .count();
+    }
+}
