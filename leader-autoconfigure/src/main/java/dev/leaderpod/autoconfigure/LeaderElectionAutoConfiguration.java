@@ -224,7 +224,7 @@ public class LeaderElectionAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(LeaseStore.class)
-        FileLeaseStore fileLeaseStore(LeaderProperties properties) {
+        FileLeaseStore fileLeaseStore(LeaderProperties properties, Environment environment) {
             if (properties.getStore() == StoreType.AUTO) {
                 log.warn(
                         "Leader election uses the local lease store in {}: no Kubernetes was detected, so only"
@@ -232,7 +232,8 @@ public class LeaderElectionAutoConfiguration {
                                 + " Kubernetes Lease, or leader.store=local to silence this warning.",
                         properties.getLocal().getDirectory());
             }
-            return new FileLeaseStore(properties.getLocal().getDirectory());
+            Duration requestTimeout = electionSettings(properties, environment).requestTimeout();
+            return new FileLeaseStore(properties.getLocal().getDirectory(), requestTimeout);
         }
     }
 

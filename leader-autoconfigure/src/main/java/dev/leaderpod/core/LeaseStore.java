@@ -30,7 +30,9 @@ public interface LeaseStore {
 
     /**
      * Starts notifying {@code watcher} of changes to the lease, if this store can. Watching only makes the
-     * elector react faster; correctness never depends on it.
+     * elector react faster; correctness never depends on it. A store may or may not deliver the current lease
+     * when the watch starts (the elector reads once after every (re)start), and may call
+     * {@link LeaseWatcher#onClose} before this method returns.
      *
      * @return the running watch, or empty if this store does not support watching
      */

@@ -172,6 +172,31 @@ class LeaseElectorTest {
     }
 
     @Test
+    void isLeaderTurnsFalseAtTheDeadlineEvenWhenNoThreadOfTheElectorRuns() {
+        Candidate a = candidate("a").start();
+        long deadline = lastSuccessfulRenewOf(a) + RENEW_DEADLINE.toNanos();
+        List<Boolean> leaderJustBefore = new ArrayList<>();
+        List<Boolean> leaderAtDeadline = new ArrayList<>();
+        a.store.beforeWrite(() -> {
+            // Both the election thread (stuck in this call) and the event thread (starved) are frozen:
+            // no timer fires and no event is delivered, yet the answer must change at the deadline.
+            time.advanceExcept(Duration.ofNanos(deadline - time.nanoTime() - 1), "election-a", "events-a");
+            leaderJustBefore.add(a.elector.isLeader());
+            time.advanceExcept(Duration.ofNanos(1), "election-a", "events-a");
+            leaderAtDeadline.add(a.elector.isLeader());
+            assertThat(a.elector.currentTerm()).isEmpty();
+            assertThat(a.events).containsExactly("granted:0");
+            throw new LeaseStoreException(Kind.TIMEOUT, "hung");
+        });
+
+        time.advance(RETRY);
+
+        assertThat(leaderJustBefore).containsExactly(true);
+        assertThat(leaderAtDeadline).containsExactly(false);
+        assertThat(a.events).containsExactly("granted:0", "revoked:DEADLINE_PASSED");
+    }
+
+    @Test
     void leaderThatCannotReachTheStoreStepsDownAtTheDeadline() {
         Candidate a = candidate("a").start();
         long lastRenewSent = lastSuccessfulRenewOf(a);

@@ -64,23 +64,23 @@ final class ManualTime {
 
     /** Runs the tasks that are due now. */
     void runDue() {
-        runUntil(() -> false, nanos, null);
+        runUntil(() -> false, nanos);
     }
 
     /** Moves time forward by {@code duration}, running each task at its time. */
     void advance(Duration duration) {
-        advanceExcept(duration, null);
+        advanceExcept(duration);
     }
 
     /**
-     * Moves time forward, running the tasks of every executor but {@code stuckExecutor}: what the other threads do
-     * while one thread is stuck in a call.
+     * Moves time forward, running the tasks of every executor but {@code stuckExecutors}: what the other threads do
+     * while some threads are stuck or starved.
      */
-    void advanceExcept(Duration duration, String stuckExecutor) {
+    void advanceExcept(Duration duration, String... stuckExecutors) {
         long target = nanos + duration.toNanos();
-        runUntil(() -> false, target, stuckExecutor);
-        nanos = target;
-        runUntil(() -> false, nanos, stuckExecutor);
+        runUntil(() -> false, target, stuckExecutors);
+        nanos = Math.max(nanos, target); // a task may itself have moved time further (a call that hung)
+        runUntil(() -> false, nanos, stuckExecutors);
     }
 
     /** Moves time forward in steps of {@code step}, running tasks, until {@code condition} holds or {@code max}. */
@@ -99,7 +99,8 @@ final class ManualTime {
         return (int) queue.stream().filter(task -> !task.isDone()).count();
     }
 
-    private void runUntil(BooleanSupplier done, long until, String stuckExecutor) {
+    private void runUntil(BooleanSupplier done, long until, String... stuckExecutors) {
+        java.util.Set<String> stuck = java.util.Set.of(stuckExecutors);
         while (!done.getAsBoolean()) {
             Task<?> next = null;
             List<Task<?>> skipped = new ArrayList<>();
@@ -112,7 +113,7 @@ final class ManualTime {
                     queue.add(head);
                     break;
                 }
-                if (head.owner.name.equals(stuckExecutor)) {
+                if (stuck.contains(head.owner.name)) {
                     skipped.add(head);
                     continue;
                 }
@@ -159,7 +160,7 @@ final class ManualTime {
 
         @Override
         public V get() throws InterruptedException, ExecutionException {
-            runUntil(this::isDone, nanos, null);
+            runUntil(this::isDone, nanos);
             if (!isDone()) {
                 throw new IllegalStateException("awaited a task that is not due: it would block forever");
             }
@@ -168,7 +169,7 @@ final class ManualTime {
 
         @Override
         public V get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-            runUntil(this::isDone, nanos, null);
+            runUntil(this::isDone, nanos);
             if (!isDone()) {
                 throw new TimeoutException("not due");
             }

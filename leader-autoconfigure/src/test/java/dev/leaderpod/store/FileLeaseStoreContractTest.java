@@ -62,11 +62,11 @@ class FileLeaseStoreContractTest extends LeaseStoreContractTest {
 
     @Test
     void writesAHumanReadableFileNamedAfterTheLease() throws IOException {
-        store.create(NAME, HELD_BY_A);
+        VersionedLease created = store.create(NAME, HELD_BY_A);
 
         assertThat(Files.readAllLines(leaseFile(), UTF_8))
                 .contains(
-                        "version=1",
+                        "version=" + created.version(),
                         "holderIdentity=candidate-a",
                         "leaseDurationSeconds=15",
                         "acquireTime=2024-05-01T10:15:30.123456Z",
@@ -74,6 +74,17 @@ class FileLeaseStoreContractTest extends LeaseStoreContractTest {
                         "leaseTransitions=3");
         assertThat(store.describe(NAME))
                 .isEqualTo("local lease file " + leaseFile().toRealPath());
+    }
+
+    @Test
+    void recreatedLeaseDoesNotReuseVersionsOfTheDeletedOne() throws IOException {
+        VersionedLease first = store.create(NAME, HELD_BY_A);
+        Files.delete(leaseFile()); // by hand
+        VersionedLease second = store.create(NAME, HELD_BY_A);
+
+        assertThat(second.version()).isNotEqualTo(first.version());
+        assertThatThrownBy(() -> store.update(NAME, HELD_BY_A, first.version()))
+                .isInstanceOf(LeaseConflictException.class);
     }
 
     @Test
@@ -221,7 +232,7 @@ class FileLeaseStoreContractTest extends LeaseStoreContractTest {
         }
 
         assertThat(impatient.update(NAME, HELD_BY_A, created.version()).version())
-                .isEqualTo("2");
+                .isEqualTo(Long.toString(Long.parseLong(created.version()) + 1));
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.leaderpod.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.leaderpod.core.LeaseConflictException;
@@ -25,6 +24,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -196,11 +197,10 @@ public abstract class LeaseStoreContractTest {
         assumeTrue(watch.isPresent(), "this store does not watch");
         try {
             VersionedLease created = anotherCandidatesStore().create(NAME, HELD_BY_A);
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(watcher.changes).contains(Optional.of(created)));
+            watcher.await().untilAsserted(() -> assertThat(watcher.changes).contains(Optional.of(created)));
 
             VersionedLease renewed = anotherCandidatesStore().update(NAME, heldBy("candidate-a", 3), created.version());
-            await().atMost(Duration.ofSeconds(5))
+            watcher.await()
                     .untilAsserted(() -> assertThat(watcher.changes)
                             .containsSubsequence(Optional.of(created), Optional.of(renewed)));
             assertThat(watcher.closes).isEmpty();
@@ -218,8 +218,7 @@ public abstract class LeaseStoreContractTest {
             anotherCandidatesStore().create("reports", heldBy("candidate-b", 1));
             VersionedLease billing = anotherCandidatesStore().create(NAME, HELD_BY_A);
 
-            await().atMost(Duration.ofSeconds(5))
-                    .untilAsserted(() -> assertThat(watcher.changes).contains(Optional.of(billing)));
+            watcher.await().untilAsserted(() -> assertThat(watcher.changes).contains(Optional.of(billing)));
             // Changes arrive in order, so anything about "reports" would have come before billing's creation.
             assertThat(watcher.changes).containsOnly(Optional.of(billing));
         } finally {
@@ -290,6 +289,13 @@ public abstract class LeaseStoreContractTest {
         @Override
         public void onClose(Exception cause) {
             closes.add(cause);
+        }
+
+        /** Waits for changes, giving up at once if the watch closes. */
+        public ConditionFactory await() {
+            return Awaitility.await()
+                    .atMost(Duration.ofSeconds(10))
+                    .failFast("the watch closed", () -> assertThat(closes).isEmpty());
         }
     }
 }

@@ -37,8 +37,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
@@ -48,8 +52,8 @@ import java.util.function.Predicate;
  * PUT carrying the expected {@code resourceVersion}, which the API server refuses with 409 if the Lease changed
  * since; that, not any lock, is what lets only one candidate win. To get there the store talks through its own
  * client, derived from the configuration of the one it is given, with the request timeout set and fabric8's
- * automatic retries (on 5xx and I/O errors) switched off. The store owns and {@linkplain #close() closes} that
- * client; the given one stays the caller's.
+ * automatic retries (on 5xx and I/O errors) switched off; each watch gets another such client. The store owns
+ * and {@linkplain #close() closes} these; the given client stays the caller's.
  *
  * <p>A write replaces the whole object. So that labels, annotations, owner references and spec fields this
  * store does not know survive, it remembers the last Lease it read, wrote or was told of by a watch, and writes
@@ -86,7 +90,9 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
     private static final DateTimeFormatter MICRO_TIME =
             DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
 
+    private final Config config;
     private final KubernetesClient client;
+    private final Set<KubernetesClient> watchClients = ConcurrentHashMap.newKeySet();
     private final String namespace;
     private final Duration requestTimeout;
     private final Map<String, GenericKubernetesResource> lastSeen = new ConcurrentHashMap<>();
@@ -111,7 +117,8 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
         }
         this.namespace = namespace;
         this.requestTimeout = requestTimeout;
-        this.client = deriveClient(client.getConfiguration(), (int) Math.max(1, requestTimeout.toMillis()));
+        this.config = deriveConfig(client.getConfiguration(), (int) Math.max(1, requestTimeout.toMillis()));
+        this.client = newClient();
     }
 
     /*
@@ -121,9 +128,9 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
      * needs a client of its own: same Config, no retries, the request timeout on every request and on connecting.
      * No watch reconnects either, so a broken watch reaches LeaseWatcher.onClose and the elector polls.
      */
-    private static KubernetesClient deriveClient(Config config, int requestTimeoutMillis) {
+    private static Config deriveConfig(Config config, int requestTimeoutMillis) {
         Integer connectionTimeout = config.getConnectionTimeout();
-        Config derived = new ConfigBuilder(config)
+        return new ConfigBuilder(config)
                 .withRequestTimeout(requestTimeoutMillis)
                 .withConnectionTimeout(
                         connectionTimeout == null || connectionTimeout <= 0
@@ -132,7 +139,10 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
                 .withRequestRetryBackoffLimit(0)
                 .withWatchReconnectLimit(0)
                 .build();
-        return new KubernetesClientBuilder().withConfig(derived).build();
+    }
+
+    private KubernetesClient newClient() {
+        return new KubernetesClientBuilder().withConfig(config).build();
     }
 
     @Override
@@ -197,21 +207,71 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
     }
 
     /**
-     * Watches the Lease. Events arrive on a fabric8 thread. A watch that cannot start, because the Role lacks
-     * {@code watch} for instance, is reported at once through {@link LeaseWatcher#onClose}, as is a watch that
-     * breaks later: this store does not reconnect, the elector does.
+     * Watches the Lease. Events arrive on a fabric8 thread. A watch that cannot start within the request timeout,
+     * or is refused (the Role lacks {@code watch}, say), is reported at once through {@link LeaseWatcher#onClose};
+     * so is a watch that breaks later: this store does not reconnect, the elector does.
      */
     @Override
     public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
         Objects.requireNonNull(watcher, "watcher");
-        Watch watch;
+        /*
+         * fabric8 waits without limit for a watch's WebSocket handshake (seen against a server that accepts the
+         * connection and never answers), and only closing the client ends that wait. So each watch has a client
+         * of its own, closed if the watch has not started within the request timeout.
+         */
+        KubernetesClient watchClient;
         try {
-            watch = leases().withName(name).watch(new Forwarder(name, watcher));
+            watchClient = newClient();
         } catch (RuntimeException e) {
             watcher.onClose(translate("watch", name, e));
             return Optional.of(() -> {});
         }
-        return Optional.of(watch::close);
+        watchClients.add(watchClient);
+        AtomicReference<WatchStart> start = new AtomicReference<>(WatchStart.PENDING);
+        CompletableFuture.delayedExecutor(requestTimeout.toNanos(), TimeUnit.NANOSECONDS)
+                .execute(() -> {
+                    if (start.compareAndSet(WatchStart.PENDING, WatchStart.ABANDONED)) {
+                        closeWatchClient(watchClient);
+                    }
+                });
+        Watch watch = null;
+        RuntimeException failure = null;
+        try {
+            watch = leases(watchClient).withName(name).watch(new Forwarder(name, watcher, watchClient));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        boolean abandoned =
+                !start.compareAndSet(WatchStart.PENDING, failure == null ? WatchStart.STARTED : WatchStart.FAILED);
+        if (!abandoned && failure == null) {
+            Watch started = watch;
+            return Optional.of(() -> {
+                started.close();
+                closeWatchClient(watchClient);
+            });
+        }
+        closeWatchClient(watchClient);
+        watcher.onClose(
+                abandoned
+                        ? new LeaseStoreException(
+                                Kind.TIMEOUT,
+                                describe(name) + ": watch did not start within " + requestTimeout.toMillis() + " ms",
+                                failure)
+                        : translate("watch", name, failure));
+        return Optional.of(() -> {});
+    }
+
+    private enum WatchStart {
+        PENDING,
+        STARTED,
+        FAILED,
+        ABANDONED
+    }
+
+    private void closeWatchClient(KubernetesClient watchClient) {
+        if (watchClients.remove(watchClient)) {
+            watchClient.close();
+        }
     }
 
     @Override
@@ -219,15 +279,22 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
         return "Kubernetes Lease " + namespace + "/" + name;
     }
 
-    /** Closes the store's own client and with it any watch; the client given to the constructor stays open. */
+    /** Closes the store's own clients and with them every watch; the client given to the constructor stays open. */
     @Override
     public void close() {
+        watchClients.forEach(this::closeWatchClient);
         client.close();
     }
 
     private NonNamespaceOperation<
                     GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>>
             leases() {
+        return leases(client);
+    }
+
+    private NonNamespaceOperation<
+                    GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>>
+            leases(KubernetesClient client) {
         return client.genericKubernetesResources(LEASES).inNamespace(namespace);
     }
 
@@ -432,10 +499,12 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
     private final class Forwarder implements Watcher<GenericKubernetesResource> {
         private final String name;
         private final LeaseWatcher watcher;
+        private final KubernetesClient watchClient;
 
-        Forwarder(String name, LeaseWatcher watcher) {
+        Forwarder(String name, LeaseWatcher watcher, KubernetesClient watchClient) {
             this.name = name;
             this.watcher = watcher;
+            this.watchClient = watchClient;
         }
 
         @Override
@@ -455,6 +524,8 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
         @Override
         public void onClose(WatcherException cause) {
             watcher.onClose(translate("watch", name, cause.asClientException()));
+            // Not on this thread, which belongs to the client being closed.
+            CompletableFuture.runAsync(() -> closeWatchClient(watchClient));
         }
     }
 }

@@ -31,6 +31,7 @@ import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -43,7 +44,7 @@ import java.util.regex.Pattern;
  * <p>A write holds an exclusive OS lock on the sidecar file {@code <name>.lock} while it compares versions and
  * replaces the lease file. The new content goes to a temporary file that is then renamed over the lease file
  * atomically, so readers take no lock and never see a half-written file. The version is a counter in the file,
- * incremented by every write. The file is {@code java.util.Properties} text, for example:
+ * starting at a random value and incremented by every write. The file is {@code java.util.Properties} text, for example:
  *
  * <pre>
  * # Lease billing. Replaced atomically on every write; edit only while no candidate runs.
@@ -110,8 +111,7 @@ public class FileLeaseStore implements LeaseStore {
             // The real path, so that two stores reaching one directory through different paths share JVM_LOCKS.
             this.directory = absolute.toRealPath();
         } catch (IOException e) {
-            throw new LeaseStoreException(
-                    kindOf(e), "cannot create lease directory " + absolute + ": " + describe(e), e);
+            throw new LeaseStoreException(kindOf(e), "cannot create lease directory " + absolute + ": " + reason(e), e);
         }
         if (!Files.isWritable(this.directory)) {
             throw new LeaseStoreException(
@@ -135,7 +135,9 @@ public class FileLeaseStore implements LeaseStore {
             if (Files.exists(file)) {
                 throw new LeaseConflictException(describe(name) + " already exists");
             }
-            return write(name, file, record, 1);
+            // A random start, so a candidate holding a version from before the file was deleted by hand cannot
+            // match a version of the new file.
+            return write(name, file, record, ThreadLocalRandom.current().nextLong(1, 1L << 48));
         });
     }
 
@@ -194,7 +196,7 @@ public class FileLeaseStore implements LeaseStore {
                 return action.run();
             }
         } catch (IOException e) {
-            throw new LeaseStoreException(kindOf(e), "cannot write " + describe(name) + ": " + describe(e), e);
+            throw new LeaseStoreException(kindOf(e), "cannot write " + describe(name) + ": " + reason(e), e);
         } finally {
             jvmLock.unlock();
         }
@@ -242,7 +244,7 @@ public class FileLeaseStore implements LeaseStore {
         } catch (CharacterCodingException e) {
             throw corrupt(file, "it is not UTF-8 text", e);
         } catch (IOException e) {
-            throw new LeaseStoreException(kindOf(e), "cannot read lease file " + file + ": " + describe(e), e);
+            throw new LeaseStoreException(kindOf(e), "cannot read lease file " + file + ": " + reason(e), e);
         }
         return Optional.of(parse(file, content));
     }
@@ -379,7 +381,7 @@ public class FileLeaseStore implements LeaseStore {
         return e instanceof AccessDeniedException ? Kind.FORBIDDEN : Kind.OTHER;
     }
 
-    private static String describe(IOException e) {
+    private static String reason(IOException e) {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
     }
 }
