@@ -7,14 +7,12 @@ import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
-import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.events.LeaderEventPublishingListener;
 import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
 import dev.leaderpod.store.local.FileLeaseStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Duration;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -58,17 +56,9 @@ public class LeaderElectionAutoConfiguration {
             ObjectProvider<LeadershipListener> listeners,
             ObjectProvider<ElectionMonitor> monitors) {
         ElectionSettings settings = electionSettings(properties, environment);
-        List<ElectionMonitor> allMonitors = monitors.orderedStream().toList();
         return LeaseElector.builder(settings, leaseStore)
                 .listener(new CompositeLeadershipListener(listeners))
-                .monitor(new ElectionMonitor() {
-                    @Override
-                    public void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {
-                        for (ElectionMonitor monitor : allMonitors) {
-                            monitor.storeCall(operation, latency, failure);
-                        }
-                    }
-                })
+                .monitor(new CompositeElectionMonitor(monitors))
                 .watch(properties.isWatch())
                 .build();
     }

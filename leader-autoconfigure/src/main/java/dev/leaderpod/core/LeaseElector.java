@@ -116,7 +116,14 @@ public final class LeaseElector implements Leadership {
     private long holdOffUntilNanos;
     private boolean holdingOff;
     private String lastAnnouncedHolder;
+    /** The last holder seen, kept while the lease is free: the "previous leader" of the next transition. */
+    private String lastKnownHolder;
+    /** Whether any lease content was seen yet, so that the first sight is not logged as a change. */
+    private boolean announcedOnce;
+
     private LeaseStoreException.Kind lastLoggedFailure;
+    private boolean conflictThisCycle;
+    private int conflictingCycles;
 
     private LeaseElector(Builder builder) {
         this.settings = builder.settings;
@@ -311,6 +318,7 @@ public final class LeaseElector implements Leadership {
             return;
         }
         long delay;
+        conflictThisCycle = false;
         try {
             boolean leader = tryAcquireOrRenew();
             if (consecutiveFailures > 0) {
@@ -323,6 +331,11 @@ public final class LeaseElector implements Leadership {
             delay = onFailure(e.kind(), e);
         } catch (RuntimeException e) { // a faulty store must not end the election (D9)
             delay = onFailure(LeaseStoreException.Kind.OTHER, e);
+        }
+        if (conflictThisCycle) {
+            onConflictingCycle();
+        } else {
+            conflictingCycles = 0;
         }
         scheduleCycle(delay);
     }
@@ -364,11 +377,12 @@ public final class LeaseElector implements Leadership {
             }
             LeaseRecord fresh =
                     new LeaseRecord(identity, settings.leaseDuration(), clock.wallTime(), clock.wallTime(), 0L);
+            String previous = lastKnownHolder;
             long sentAt = clock.nanoTime();
             try {
                 VersionedLease created = call("create", () -> store.create(name, fresh));
                 onOwnWrite(created, sentAt);
-                startTerm(created, sentAt);
+                startTerm(created, sentAt, previous, "created the lease");
                 return true;
             } catch (LeaseConflictException e) {
                 read(); // somebody created it first
@@ -406,11 +420,17 @@ public final class LeaseElector implements Leadership {
         // 8. Free, expired, or ours from an earlier term: start a new term with the next fencing token.
         LeaseRecord taken = new LeaseRecord(
                 identity, settings.leaseDuration(), clock.wallTime(), clock.wallTime(), record.transitionsOrZero() + 1);
+        String previous = record.isHeld() ? record.holderIdentity() : lastKnownHolder;
+        String how = !record.isHeld()
+                ? (previous == null ? "the lease was free" : previous + " had released the lease")
+                : record.isHeldBy(identity)
+                        ? "its own earlier term had ended"
+                        : "the lease was not renewed for " + durationOf(record) + " by this candidate's clock";
         long sentAt = clock.nanoTime();
         try {
             VersionedLease written = call("acquire", () -> store.update(name, taken, lease.version()));
             onOwnWrite(written, sentAt);
-            startTerm(written, sentAt);
+            startTerm(written, sentAt, previous, how);
             return true;
         } catch (LeaseConflictException e) {
             read(); // lost the race; learn who won
@@ -488,7 +508,11 @@ public final class LeaseElector implements Leadership {
         return false;
     }
 
-    private void startTerm(VersionedLease written, long sentAt) {
+    /**
+     * @param previous the holder before this term, as last seen, or null
+     * @param how why the lease could be taken, for the log
+     */
+    private void startTerm(VersionedLease written, long sentAt, String previous, String how) {
         if (stopping) {
             return; // stop() releases it; never announce a term that is already over
         }
@@ -496,7 +520,13 @@ public final class LeaseElector implements Leadership {
         LeadershipTerm info = new LeadershipTerm(name, identity, record.transitionsOrZero(), record.acquireTime());
         Term term = new Term(info, sentAt + settings.renewDeadline().toNanos(), sentAt);
         leading.set(term);
-        log.info("{} now leads {} (fencing token {})", identity, store.describe(name), info.fencingToken());
+        log.info(
+                "{} now leads {} (fencing token {}, previous leader {}, {})",
+                identity,
+                store.describe(name),
+                info.fencingToken(),
+                previous == null ? "none" : previous,
+                how);
         submitEvent(() -> {
             try {
                 listener.onStartedLeading(info);
@@ -514,7 +544,23 @@ public final class LeaseElector implements Leadership {
     }
 
     private void notifyStopped(LeadershipTerm info, RevocationReason reason) {
-        log.info("{} no longer leads {} ({}, fencing token was {})", identity, name, reason, info.fencingToken());
+        if (reason == RevocationReason.DEADLINE_PASSED) {
+            LeaseStoreException.Kind failure = lastFailure;
+            log.warn(
+                    "{} no longer leads {} ({}, fencing token was {}): no renew succeeded within the renew deadline"
+                            + " ({}; {}). Another candidate takes over once the lease expires; check the store's"
+                            + " reachability and this process's pauses (GC, CPU limits).",
+                    identity,
+                    name,
+                    reason,
+                    info.fencingToken(),
+                    settings.renewDeadline(),
+                    consecutiveFailures > 0 && failure != null
+                            ? consecutiveFailures + " failures in a row, last " + failure
+                            : "a renew call may still be in flight");
+        } else {
+            log.info("{} no longer leads {} ({}, fencing token was {})", identity, name, reason, info.fencingToken());
+        }
         try {
             listener.onStoppedLeading(info, reason);
         } catch (RuntimeException e) {
@@ -524,11 +570,35 @@ public final class LeaseElector implements Leadership {
 
     private void announceHolder(LeaseRecord record) {
         String holder = record.isHeld() ? record.holderIdentity() : null;
-        if (!Objects.equals(holder, lastAnnouncedHolder)) {
+        if (!announcedOnce || !Objects.equals(holder, lastAnnouncedHolder)) {
+            // One INFO line per change of holder on every candidate; the new leader logs its own in startTerm.
+            String previous = lastKnownHolder;
+            boolean sawFree = announcedOnce && lastAnnouncedHolder == null;
+            boolean firstSight = !announcedOnce;
+            announcedOnce = true;
             lastAnnouncedHolder = holder;
             long transitions = record.transitionsOrZero();
-            if (holder != null && !holder.equals(identity)) {
-                log.info("{} is led by {} (fencing token {})", name, holder, transitions);
+            if (holder == null) {
+                log.debug("{} is free (previous leader {})", name, previous == null ? "none" : previous);
+            } else {
+                lastKnownHolder = holder;
+                if (!holder.equals(identity)) {
+                    String how = firstSight
+                            ? "as found on joining"
+                            : sawFree
+                                    ? (previous == null ? "the lease was free" : previous + " had released the lease")
+                                    : "taken over from " + previous;
+                    log.info(
+                            "{} is now led by {} (fencing token {}, previous leader {}, {})",
+                            name,
+                            holder,
+                            transitions,
+                            previous == null ? "none" : previous,
+                            how);
+                }
+            }
+            if (firstSight && holder == null) {
+                return; // nothing changed for listeners: no holder before, none now
             }
             submitEvent(() -> {
                 try {
@@ -590,23 +660,72 @@ public final class LeaseElector implements Leadership {
     private long onFailure(LeaseStoreException.Kind kind, RuntimeException e) {
         int failures = ++consecutiveFailures;
         lastFailure = kind;
-        if (kind != lastLoggedFailure || failures % 10 == 0) {
+        Term term = leading.get();
+        if (term != null) {
+            // Every failure of a leader counts against its renew deadline: each one is worth a line.
+            long left = Math.max(0, term.validUntilNanos() - clock.nanoTime());
             lastLoggedFailure = kind;
             log.warn(
-                    "{}: {} failed ({} in a row, {}); staying in the election and retrying: {}",
+                    "{} leads {} but could not renew it ({} in a row, {}): {}. {} Leading for at most {} more"
+                            + " unless a renew succeeds.",
                     identity,
                     store.describe(name),
                     failures,
                     kind,
                     e.getMessage(),
+                    hint(kind),
+                    Duration.ofNanos(left),
                     kind == LeaseStoreException.Kind.OTHER ? e : null);
-        }
-        if (leading.get() != null) {
             return settings.retryPeriod().toNanos(); // keep trying to renew until the deadline
+        }
+        if (kind != lastLoggedFailure || failures % 10 == 0) {
+            lastLoggedFailure = kind;
+            log.warn(
+                    "{}: {} failed ({} in a row, {}): {}. {} Staying in the election and retrying with back-off.",
+                    identity,
+                    store.describe(name),
+                    failures,
+                    kind,
+                    e.getMessage(),
+                    hint(kind),
+                    kind == LeaseStoreException.Kind.OTHER ? e : null);
         }
         long backoff = settings.retryPeriod().toNanos() << Math.min(failures - 1, 4);
         return jittered(Duration.ofNanos(Math.min(
                 backoff, Math.max(MAX_BACKOFF.toNanos(), settings.retryPeriod().toNanos()))));
+    }
+
+    /** What an operator can do about a failure of this kind. */
+    private String hint(LeaseStoreException.Kind kind) {
+        return switch (kind) {
+            case FORBIDDEN ->
+                "Grant the missing permission (the message names the rule) to this candidate's service account.";
+            case TIMEOUT ->
+                "No answer within request-timeout (" + settings.requestTimeout()
+                        + "): check the load of the store (API server) and the network path to it.";
+            case UNAVAILABLE ->
+                "The store (API server) cannot be reached: check DNS, network policies and that it is up.";
+            case SERVER_ERROR -> "The store (API server) answered with an error: check its logs.";
+            case CONFLICT -> "Another writer changed the lease.";
+            case OTHER -> "Unexpected failure; the stack trace follows.";
+        };
+    }
+
+    /** Losing one race is normal; losing a write in several cycles in a row means someone else writes the lease. */
+    private void onConflictingCycle() {
+        int cycles = ++conflictingCycles;
+        if (cycles == 3 || cycles % 10 == 0) {
+            log.warn(
+                    "{}: writes to {} were overtaken by another writer in {} election cycles in a row. Another"
+                            + " process is writing this lease: a second candidate with the same identity ({}), or"
+                            + " another application using the lease name {}? Give every candidate a unique identity"
+                            + " and every application its own lease name.",
+                    identity,
+                    store.describe(name),
+                    cycles,
+                    identity,
+                    name);
+        }
     }
 
     private long jittered(Duration base) {
@@ -649,6 +768,9 @@ public final class LeaseElector implements Leadership {
             return storeCall.get();
         } catch (LeaseStoreException e) {
             failure = e.kind();
+            if (failure == LeaseStoreException.Kind.CONFLICT) {
+                conflictThisCycle = true;
+            }
             throw e;
         } catch (RuntimeException e) {
             failure = LeaseStoreException.Kind.OTHER;

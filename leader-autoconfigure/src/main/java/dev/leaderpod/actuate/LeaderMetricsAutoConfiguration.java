@@ -1,0 +1,40 @@
+package dev.leaderpod.actuate;
+
+import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
+import dev.leaderpod.core.LeaseElector;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Micrometer meters of the election ({@code leader.election.*}) and of skipped {@code @LeaderOnly} calls
+ * ({@code leader.only.skipped}), when Micrometer is present and a {@link MeterRegistry} bean exists.
+ */
+@AutoConfiguration(
+        after = LeaderElectionAutoConfiguration.class,
+        afterName = {
+            "org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration",
+            "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration"
+        })
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBean({MeterRegistry.class, LeaseElector.class})
+public class LeaderMetricsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(name = "leaderElectionMetrics")
+    LeaderElectionMetrics leaderElectionMetrics(LeaseElector leaseElector, MeterRegistry meterRegistry) {
+        return new LeaderElectionMetrics(leaseElector, meterRegistry);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean(name = "leaderOnlyMetrics")
+    LeaderOnlyMetrics leaderOnlyMetrics(
+            ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<LeaseElector> leaseElector) {
+        return new LeaderOnlyMetrics(
+                meterRegistry::getObject, () -> leaseElector.getObject().leaseName());
+    }
+}
