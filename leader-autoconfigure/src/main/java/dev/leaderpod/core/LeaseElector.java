@@ -108,6 +108,9 @@ public final class LeaseElector implements Leadership {
     private boolean cacheCurrent;
 
     // Confined to the election thread.
+    /** Highest leaseTransitions ever seen, so a lease deleted and created again keeps fencing tokens growing. */
+    private long highestTransitionsSeen = -1;
+
     private ScheduledFuture<?> nextCycle;
     private long nextCycleAtNanos;
     private LeaseWatch watch;
@@ -375,8 +378,8 @@ public final class LeaseElector implements Leadership {
             if (inHoldOff()) {
                 return false;
             }
-            LeaseRecord fresh =
-                    new LeaseRecord(identity, settings.leaseDuration(), clock.wallTime(), clock.wallTime(), 0L);
+            LeaseRecord fresh = new LeaseRecord(
+                    identity, settings.leaseDuration(), clock.wallTime(), clock.wallTime(), highestTransitionsSeen + 1);
             String previous = lastKnownHolder;
             long sentAt = clock.nanoTime();
             try {
@@ -472,6 +475,7 @@ public final class LeaseElector implements Leadership {
 
     /** Records a lease we saw; the expiry clock restarts only when its content or version changed (D1). */
     private void observe(VersionedLease lease) {
+        highestTransitionsSeen = Math.max(highestTransitionsSeen, lease.record().transitionsOrZero());
         VersionedLease previous = observed;
         if (previous == null
                 || !previous.version().equals(lease.version())
@@ -483,6 +487,8 @@ public final class LeaseElector implements Leadership {
     }
 
     private void onOwnWrite(VersionedLease written, long sentAt) {
+        highestTransitionsSeen =
+                Math.max(highestTransitionsSeen, written.record().transitionsOrZero());
         observed = written;
         observedAtNanos = sentAt;
         lastRenewSentNanos = sentAt;

@@ -440,6 +440,21 @@ class LeaseElectorTest {
         assertThat(Stream.of(a, b, c).mapToLong(x -> x.events.size())).allMatch(n -> n >= 2);
     }
 
+    @Test
+    void leaseDeletedAndCreatedAgainKeepsFencingTokensGrowing() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        a.elector.yieldLeadership();
+        time.runDue();
+        assertThat(b.events).containsExactly("granted:1");
+
+        shared.delete(LEASE); // an operator deletes the Lease
+        time.advance(MAX_POLL);
+
+        assertThat(b.events).containsExactly("granted:1", "revoked:RELEASED", "granted:2");
+        assertThat(shared.get(LEASE).orElseThrow().record().leaseTransitions()).isEqualTo(2);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Safety under random faults
 
