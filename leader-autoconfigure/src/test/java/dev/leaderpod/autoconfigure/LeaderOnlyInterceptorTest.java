@@ -280,6 +280,22 @@ class LeaderOnlyInterceptorTest {
     }
 
     @Test
+    void callIsRegisteredBeforeItsLeadershipCheckSoThatNoDrainCanMissIt() {
+        Jobs jobs = proxy(new Jobs());
+        leadership.grant(4);
+        List<Integer> registeredAtCheck = new CopyOnWriteArrayList<>();
+        leadership.onCheck(
+                () -> registeredAtCheck.add(interceptor.calls().running().size()));
+
+        jobs.purge();
+        leadership.revoke();
+        jobs.purge();
+
+        assertThat(registeredAtCheck).containsExactly(1, 1);
+        assertThat(interceptor.calls().running()).isEmpty();
+    }
+
+    @Test
     void endOfTermWaitsForTheTermsCallsThenReturnsWithoutWarning(CapturedOutput output) throws Exception {
         Blocking blocking = proxy(new Blocking());
         LeadershipTerm term = leadership.grant(4);

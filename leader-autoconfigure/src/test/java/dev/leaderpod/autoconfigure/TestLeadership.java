@@ -9,6 +9,12 @@ import java.util.Optional;
 final class TestLeadership implements Leadership {
 
     private volatile LeadershipTerm term;
+    private volatile Runnable onCheck = () -> {};
+
+    /** Runs {@code hook} inside every {@link #currentTerm()} call, i.e. at the moment of a leadership check. */
+    void onCheck(Runnable hook) {
+        onCheck = hook;
+    }
 
     LeadershipTerm grant(long fencingToken) {
         LeadershipTerm granted = new LeadershipTerm("orders", "me", fencingToken, Instant.EPOCH);
@@ -37,6 +43,7 @@ final class TestLeadership implements Leadership {
 
     @Override
     public Optional<LeadershipTerm> currentTerm() {
+        onCheck.run();
         return Optional.ofNullable(term);
     }
 }
