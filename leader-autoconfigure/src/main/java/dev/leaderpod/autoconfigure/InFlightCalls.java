@@ -35,10 +35,6 @@ final class InFlightCalls {
             return method;
         }
 
-        Thread thread() {
-            return thread;
-        }
-
         LeadershipTerm term() {
             return term;
         }

@@ -58,7 +58,7 @@ final class LeaderOnlyBeanPostProcessor
     private final Set<String> checkedClasses = ConcurrentHashMap.newKeySet();
     private final Set<Class<?>> scannedForSelfInvocation = ConcurrentHashMap.newKeySet();
     private final Set<String> processed = ConcurrentHashMap.newKeySet();
-    private final List<String> lifecycleBeanNames = new CopyOnWriteArrayList<>();
+    private final List<GatedLifecycle> lifecycleBeans = new CopyOnWriteArrayList<>();
     private ConfigurableListableBeanFactory beanFactory;
 
     @Override
@@ -82,7 +82,7 @@ final class LeaderOnlyBeanPostProcessor
                 && LeaderOnlyMethods.isGatedLifecycle(userClass)
                 && beanFactory.containsBeanDefinition(beanName)
                 && beanFactory.getMergedBeanDefinition(beanName).isSingleton()) {
-            lifecycleBeanNames.add(beanName);
+            lifecycleBeans.add(new GatedLifecycle(beanName, (Lifecycle) bean));
         }
         return bean;
     }
@@ -113,11 +113,15 @@ final class LeaderOnlyBeanPostProcessor
         }
     }
 
-    /** The gated lifecycle beans, in no particular order. */
+    /**
+     * The gated lifecycle beans, in no particular order: as exposed by the context, or as this post-processor saw them
+     * if the context no longer has them (it may be closing).
+     */
     List<GatedLifecycle> lifecycleBeans() {
         List<GatedLifecycle> beans = new ArrayList<>();
-        for (String name : lifecycleBeanNames) {
-            beans.add(new GatedLifecycle(name, beanFactory.getBean(name, Lifecycle.class)));
+        for (GatedLifecycle seen : lifecycleBeans) {
+            Object exposed = beanFactory.getSingleton(seen.name());
+            beans.add(exposed instanceof Lifecycle lifecycle ? new GatedLifecycle(seen.name(), lifecycle) : seen);
         }
         return beans;
     }

@@ -23,7 +23,6 @@ import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
 import org.springframework.context.Lifecycle;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.core.MethodClassKey;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.util.ClassUtils;
@@ -123,10 +122,6 @@ final class LeaderOnlyMethods {
         /** {@code Type.method(ParamType, ...)}, for messages. */
         String describe() {
             return LeaderOnlyMethods.describe(targetClass, method);
-        }
-
-        MethodClassKey key() {
-            return new MethodClassKey(method, targetClass);
         }
     }
 

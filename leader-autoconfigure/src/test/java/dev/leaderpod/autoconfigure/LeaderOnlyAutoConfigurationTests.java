@@ -196,11 +196,15 @@ class LeaderOnlyAutoConfigurationTests {
     }
 
     @Test
-    void privateAndFinalMethodsAreRefusedBecauseNoProxyCanInterceptThem() {
+    void privateStaticAndFinalMethodsAreRefusedBecauseNoProxyCanInterceptThem() {
         contextRunner
                 .withBean(PrivateJob.class)
                 .run(context -> assertThat(analysis(context).getDescription())
                         .contains(PrivateJob.class.getName() + ".work()", "is private"));
+        contextRunner
+                .withBean(StaticJob.class)
+                .run(context -> assertThat(analysis(context).getDescription())
+                        .contains(StaticJob.class.getName() + ".work()", "is static"));
         contextRunner
                 .withBean(FinalJob.class)
                 .run(context -> assertThat(analysis(context).getDescription())
@@ -267,6 +271,8 @@ class LeaderOnlyAutoConfigurationTests {
         contextRunner.withUserConfiguration(LifecycleBeans.class).run(context -> {
             Timeline timeline = context.getBean(Timeline.class);
             Worker worker = context.getBean(Worker.class);
+            assertThat(worker.isRunning()).isFalse();
+            context.start(); // start() is gated too: a follower's context starts nothing
             assertThat(worker.isRunning()).isFalse();
             assertThat(timeline.events).isEmpty();
 
@@ -384,6 +390,20 @@ class LeaderOnlyAutoConfigurationTests {
 
             assertThat(submittedWhileLeader.get(10, TimeUnit.SECONDS)).isNull();
             assertThat(job.runs()).isEqualTo(1);
+        });
+    }
+
+    @Test
+    void asyncMethodInThrowModeCompletesItsFutureExceptionally() {
+        otherPod.takeLease();
+        contextRunner.withUserConfiguration(AsyncConfiguration.class).run(context -> {
+            CompletableFuture<String> refused = context.getBean(AsyncJob.class).strict();
+            context.getBean(ManualExecutor.class).runQueued();
+
+            assertThat(refused)
+                    .failsWithin(Duration.ofSeconds(10))
+                    .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withCauseInstanceOf(NotLeaderException.class);
         });
     }
 
@@ -549,6 +569,11 @@ class LeaderOnlyAutoConfigurationTests {
         }
     }
 
+    static class StaticJob {
+        @LeaderOnly
+        public static void work() {}
+    }
+
     static class FinalJob {
         @LeaderOnly
         public final void work() {}
@@ -609,7 +634,7 @@ class LeaderOnlyAutoConfigurationTests {
 
         @Scheduled(fixedDelay = 5)
         @LeaderOnly
-        public void tick() {
+        void tick() { // package-private, as scheduled methods often are: the class proxy intercepts it too
             tokens.add(LeaderOnlyContext.fencingToken());
         }
 
@@ -896,6 +921,13 @@ class LeaderOnlyAutoConfigurationTests {
         public CompletableFuture<String> work() {
             runs.incrementAndGet();
             return CompletableFuture.completedFuture("worked under token " + LeaderOnlyContext.fencingToken());
+        }
+
+        @Async
+        @LeaderOnly(onFollower = OnFollower.THROW)
+        public CompletableFuture<String> strict() {
+            runs.incrementAndGet();
+            return CompletableFuture.completedFuture("strict");
         }
 
         public int runs() {
