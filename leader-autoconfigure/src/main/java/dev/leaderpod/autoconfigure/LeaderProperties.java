@@ -42,8 +42,8 @@ public class LeaderProperties {
     private boolean watch = true;
 
     /**
-     * How long revocation and shutdown wait for running leader-only work (listeners, @LeaderOnly calls) before
-     * the lease is released anyway.
+     * How long the end of a term (revocation or shutdown) waits for @LeaderOnly lifecycle beans to stop and for
+     * running @LeaderOnly calls to return, before OnRevokedEvent is published and, on shutdown, the lease released.
      */
     private Duration drainTimeout = Duration.ofSeconds(10);
 

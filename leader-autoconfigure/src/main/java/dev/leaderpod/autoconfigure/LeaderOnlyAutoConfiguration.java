@@ -1,0 +1,79 @@
+package dev.leaderpod.autoconfigure;
+
+import dev.leaderpod.annotation.LeaderOnly;
+import dev.leaderpod.annotation.LeaderOnlyObserver;
+import dev.leaderpod.core.LeaseElector;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.springframework.aop.config.AopConfigUtils;
+import org.springframework.aop.support.AbstractPointcutAdvisor;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.Ordered;
+import org.springframework.core.type.AnnotationMetadata;
+
+/**
+ * {@link LeaderOnly}: the advisor that gates calls, the start-up checks, and the leadership listener that starts
+ * and stops gated lifecycle beans and drains running calls when a term ends.
+ *
+ * <p>Registers an auto-proxy creator if the context has none (as {@code @EnableTransactionManagement} does), so
+ * that {@code @LeaderOnly} never silently stops working when {@code spring.aop.auto=false}: a method that should run
+ * on one replica would otherwise run on all of them.
+ */
+@AutoConfiguration(after = LeaderElectionAutoConfiguration.class)
+@ConditionalOnClass({AbstractPointcutAdvisor.class, MethodInterceptor.class})
+@ConditionalOnBean(LeaseElector.class)
+@EnableConfigurationProperties(LeaderProperties.class)
+@Import(LeaderOnlyAutoConfiguration.AutoProxyCreatorRegistrar.class)
+public class LeaderOnlyAutoConfiguration {
+
+    /**
+     * Order of the {@code @LeaderOnly} advisor among the advisors of the auto-proxy creator: before (outside)
+     * {@code @Transactional}, {@code @Cacheable}, {@code @Retryable} and aspects of default order, so that a
+     * follower's skipped call opens no transaction and is not retried, and a leader's call is tracked until its
+     * transaction committed. {@code @Async} is always outside it (Spring adds the async advisor first), so the
+     * check runs on the executor thread when the method really starts.
+     */
+    public static final int ADVISOR_ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
+
+    @Bean
+    @ConditionalOnMissingBean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static LeaderOnlyAdvisor leaderOnlyAdvisor(
+            ObjectProvider<LeaseElector> elector, ObjectProvider<LeaderOnlyObserver> observers) {
+        return new LeaderOnlyAdvisor(new LeaderOnlyInterceptor(
+                elector::getObject, () -> observers.orderedStream().toList()));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static LeaderOnlyBeanPostProcessor leaderOnlyBeanPostProcessor() {
+        return new LeaderOnlyBeanPostProcessor();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    LeaderOnlyLeadershipListener leaderOnlyLeadershipListener(
+            LeaderOnlyAdvisor advisor, LeaderOnlyBeanPostProcessor beans, LeaderProperties properties) {
+        return new LeaderOnlyLeadershipListener(advisor.calls(), beans::lifecycleBeans, properties.getDrainTimeout());
+    }
+
+    /** Registers the infrastructure auto-proxy creator unless a more capable one is registered. */
+    static class AutoProxyCreatorRegistrar implements ImportBeanDefinitionRegistrar {
+
+        @Override
+        public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
+            AopConfigUtils.registerAutoProxyCreatorIfNecessary(registry);
+        }
+    }
+}

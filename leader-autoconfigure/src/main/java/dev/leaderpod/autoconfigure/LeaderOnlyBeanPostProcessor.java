@@ -1,0 +1,252 @@
+package dev.leaderpod.autoconfigure;
+
+import dev.leaderpod.annotation.LeaderOnly.OnFollower;
+import dev.leaderpod.autoconfigure.LeaderOnlyLeadershipListener.GatedLifecycle;
+import dev.leaderpod.autoconfigure.LeaderOnlyMethods.FollowerValue;
+import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Gated;
+import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Kind;
+import dev.leaderpod.autoconfigure.SelfInvocationScanner.Finding;
+import dev.leaderpod.autoconfigure.SelfInvocationScanner.Signature;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.aop.TargetSource;
+import org.springframework.aop.framework.Advised;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.asm.Type;
+import org.springframework.beans.BeansException;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.BeanFactoryAware;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.context.Lifecycle;
+import org.springframework.core.Ordered;
+import org.springframework.util.ClassUtils;
+import org.springframework.util.ReflectionUtils;
+
+/**
+ * Checks {@code @LeaderOnly} beans as they are created, so that a declaration that cannot work stops start-up
+ * instead of failing at the first call, or worse, silently running on every replica:
+ *
+ * <ul>
+ *   <li>a gated method returning a primitive (a follower has no value to return) unless {@code onFollower = THROW};
+ *   <li>a gated method a proxy cannot intercept: private, static, or final on a class-proxied bean;
+ *   <li>a bean with gated methods that did not get the {@code @LeaderOnly} proxy, because it was created before the
+ *       AOP infrastructure (checked once all singletons exist).
+ * </ul>
+ *
+ * It warns about self-invocations it can see (see {@link SelfInvocationScanner}), and remembers the gated lifecycle
+ * beans for {@link LeaderOnlyLeadershipListener}.
+ */
+final class LeaderOnlyBeanPostProcessor
+        implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton, Ordered {
+
+    private static final Logger log = LoggerFactory.getLogger(LeaderOnlyBeanPostProcessor.class);
+
+    private final Map<Class<?>, Boolean> gatedClasses = new ConcurrentHashMap<>();
+    private final Set<String> checkedClasses = ConcurrentHashMap.newKeySet();
+    private final Set<Class<?>> scannedForSelfInvocation = ConcurrentHashMap.newKeySet();
+    private final Set<String> processed = ConcurrentHashMap.newKeySet();
+    private final List<GatedLifecycle> lifecycleBeans = new CopyOnWriteArrayList<>();
+    private ConfigurableListableBeanFactory beanFactory;
+
+    @Override
+    public void setBeanFactory(BeanFactory beanFactory) {
+        this.beanFactory = (ConfigurableListableBeanFactory) beanFactory;
+    }
+
+    @Override
+    public Object postProcessAfterInitialization(Object bean, String beanName) throws BeansException {
+        processed.add(beanName);
+        Class<?> userClass = userClass(bean);
+        if (!hasGatedMethods(userClass)) {
+            return bean;
+        }
+        boolean classProxy = AopUtils.isCglibProxy(bean);
+        if (checkedClasses.add(userClass.getName() + (classProxy ? "/class-proxy" : ""))) {
+            checkDeclarations(beanName, userClass, classProxy);
+        }
+        warnAboutSelfInvocations(userClass);
+        if (bean instanceof Lifecycle
+                && LeaderOnlyMethods.isGatedLifecycle(userClass)
+                && beanFactory.containsBeanDefinition(beanName)
+                && beanFactory.getMergedBeanDefinition(beanName).isSingleton()) {
+            lifecycleBeans.add(new GatedLifecycle(beanName, (Lifecycle) bean));
+        }
+        return bean;
+    }
+
+    /** Fails for singletons that have gated methods but never went through the post-processors, so got no proxy. */
+    @Override
+    public void afterSingletonsInstantiated() {
+        for (String name : beanFactory.getSingletonNames()) {
+            if (processed.contains(name)) {
+                continue;
+            }
+            Object bean = beanFactory.getSingleton(name);
+            if (bean == null) {
+                continue;
+            }
+            Class<?> userClass = userClass(bean);
+            if (hasGatedMethods(userClass) && !isAdvisedByLeaderOnly(bean)) {
+                throw new LeaderOnlyDeclarationException(
+                        "bean '" + name + "' (" + userClass.getName() + ") has @LeaderOnly methods but is not"
+                                + " proxied: it was created before the AOP infrastructure, typically because a"
+                                + " BeanPostProcessor or BeanFactoryPostProcessor depends on it, so its methods would"
+                                + " run on every replica.",
+                        "Make sure no post-processor depends on '" + name + "' (Spring logs it as 'not eligible for"
+                                + " getting processed by all BeanPostProcessors'), for example by injecting it"
+                                + " lazily (@Lazy or ObjectProvider) or by declaring the post-processor's @Bean"
+                                + " method static.");
+            }
+        }
+    }
+
+    /**
+     * The gated lifecycle beans, in no particular order: as exposed by the context, or as this post-processor saw them
+     * if the context no longer has them (it may be closing).
+     */
+    List<GatedLifecycle> lifecycleBeans() {
+        List<GatedLifecycle> beans = new ArrayList<>();
+        for (GatedLifecycle seen : lifecycleBeans) {
+            Object exposed = beanFactory.getSingleton(seen.name());
+            beans.add(exposed instanceof Lifecycle lifecycle ? new GatedLifecycle(seen.name(), lifecycle) : seen);
+        }
+        return beans;
+    }
+
+    @Override
+    public int getOrder() {
+        return Ordered.LOWEST_PRECEDENCE; // after the auto-proxy creator
+    }
+
+    private boolean hasGatedMethods(Class<?> userClass) {
+        return gatedClasses.computeIfAbsent(userClass, LeaderOnlyMethods::hasGatedMethods);
+    }
+
+    private void checkDeclarations(String beanName, Class<?> userClass, boolean classProxy) {
+        for (Method method : candidateMethods(userClass)) {
+            Gated gated = LeaderOnlyMethods.resolve(method, userClass).orElse(null);
+            if (gated == null || gated.kind() != Kind.GATED) {
+                continue;
+            }
+            Method specific = gated.method();
+            int modifiers = specific.getModifiers();
+            String where = "method " + gated.describe() + " of bean '" + beanName + "'";
+            if (Modifier.isPrivate(modifiers) || Modifier.isStatic(modifiers)) {
+                throw new LeaderOnlyDeclarationException(
+                        where + " is " + (Modifier.isPrivate(modifiers) ? "private" : "static")
+                                + ": a Spring proxy cannot intercept it, so it would never be gated.",
+                        "Make the method a non-private instance method called through the bean, or check"
+                                + " Leadership.isLeader() inside it.");
+            }
+            if (classProxy && Modifier.isFinal(modifiers)) {
+                throw new LeaderOnlyDeclarationException(
+                        where + " is final: the class-based (CGLIB) proxy cannot override it, so it would never be"
+                                + " gated.",
+                        "Remove 'final' from the method (or from its class).");
+            }
+            if (gated.followerValue() == FollowerValue.NONE && gated.onFollower() != OnFollower.THROW) {
+                String type = specific.getReturnType().getName();
+                throw new LeaderOnlyDeclarationException(
+                        where + " returns the primitive type " + type + ", but a call skipped on a follower has no "
+                                + type + " to return.",
+                        "Return void, "
+                                + ClassUtils.resolvePrimitiveIfNecessary(specific.getReturnType())
+                                        .getSimpleName()
+                                + " (null on followers), Optional or CompletableFuture instead, or declare"
+                                + " @LeaderOnly(onFollower = THROW) on the method to make followers throw"
+                                + " NotLeaderException.");
+            }
+        }
+    }
+
+    private void warnAboutSelfInvocations(Class<?> userClass) {
+        if (!scannedForSelfInvocation.add(userClass)) {
+            return;
+        }
+        Map<Signature, Method> gated = new LinkedHashMap<>();
+        for (Method method : candidateMethods(userClass)) {
+            LeaderOnlyMethods.resolve(method, userClass)
+                    .filter(resolved -> resolved.kind() == Kind.GATED)
+                    .ifPresent(resolved -> gated.put(signature(resolved.method()), resolved.method()));
+        }
+        List<Finding> findings =
+                SelfInvocationScanner.scan(userClass, gated.keySet(), signature -> describe(userClass, signature));
+        for (Finding finding : findings) {
+            log.warn(
+                    "{} {} @LeaderOnly method {} on 'this': {} the Spring proxy, so the call runs with no leadership"
+                            + " check on every replica. Call it through the proxy (inject the bean into itself with"
+                            + " @Lazy, or move the method to another bean), annotate the caller, or check"
+                            + " Leadership.isLeader() in it.",
+                    finding.caller(),
+                    finding.methodReference() ? "takes a method reference to" : "calls",
+                    finding.callee(),
+                    finding.methodReference() ? "calls through it bypass" : "such a call bypasses");
+        }
+    }
+
+    /** Methods a proxy could be asked to run: declared in the class hierarchy, and default methods of interfaces. */
+    private static List<Method> candidateMethods(Class<?> userClass) {
+        List<Method> methods = new ArrayList<>(Arrays.asList(ReflectionUtils.getUniqueDeclaredMethods(
+                userClass,
+                method -> !method.isBridge() && !method.isSynthetic() && method.getDeclaringClass() != Object.class)));
+        for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(userClass)) {
+            for (Method method : type.getMethods()) {
+                if (!method.isSynthetic() && !Modifier.isStatic(method.getModifiers())) {
+                    methods.add(method);
+                }
+            }
+        }
+        return methods;
+    }
+
+    private static Signature signature(Method method) {
+        return new Signature(method.getName(), Type.getMethodDescriptor(method));
+    }
+
+    private static String describe(Class<?> userClass, Signature signature) {
+        String parameters = Arrays.stream(Type.getArgumentTypes(signature.descriptor()))
+                .map(type -> {
+                    String name = type.getClassName();
+                    return name.substring(name.lastIndexOf('.') + 1);
+                })
+                .collect(Collectors.joining(", "));
+        String name = signature.name().equals("<init>") ? "<constructor>" : signature.name();
+        return userClass.getName() + "." + name + "(" + parameters + ")";
+    }
+
+    private static Class<?> userClass(Object bean) {
+        return ClassUtils.getUserClass(AopUtils.getTargetClass(bean));
+    }
+
+    private static boolean isAdvisedByLeaderOnly(Object bean) {
+        Object current = bean;
+        for (int depth = 0; depth < 4 && current instanceof Advised advised; depth++) {
+            if (Arrays.stream(advised.getAdvisors()).anyMatch(LeaderOnlyAdvisor.class::isInstance)) {
+                return true;
+            }
+            TargetSource source = advised.getTargetSource();
+            if (!source.isStatic()) {
+                return false;
+            }
+            try {
+                current = source.getTarget();
+            } catch (Exception e) {
+                return false;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,124 @@
+package dev.leaderpod.autoconfigure;
+
+import dev.leaderpod.core.LeadershipListener;
+import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.core.RevocationReason;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.Lifecycle;
+import org.springframework.context.Phased;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.core.Ordered;
+
+/**
+ * Starts {@code @LeaderOnly} lifecycle beans when a term starts; when it ends, stops them and waits for the
+ * {@code @LeaderOnly} calls of the term, both within one {@code leader.drain-timeout}, then warns about what is
+ * still running. Runs on the elector's event thread (D5), before {@code LeaderEventPublishingListener}: beans run
+ * when {@code OnGrantedEvent} is published, and the term's work is over when {@code OnRevokedEvent} is (D8).
+ */
+final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered {
+
+    /** Early, so that the term's work is started and drained around other listeners; late ones can still precede. */
+    static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
+
+    private static final Logger log = LoggerFactory.getLogger(LeaderOnlyLeadershipListener.class);
+
+    /** A gated lifecycle bean and its name. */
+    record GatedLifecycle(String name, Lifecycle bean) {
+        int phase() {
+            return bean instanceof Phased phased ? phased.getPhase() : 0;
+        }
+    }
+
+    private final InFlightCalls calls;
+    private final Supplier<List<GatedLifecycle>> lifecycleBeans;
+    private final Duration drainTimeout;
+
+    LeaderOnlyLeadershipListener(
+            InFlightCalls calls, Supplier<List<GatedLifecycle>> lifecycleBeans, Duration drainTimeout) {
+        this.calls = calls;
+        this.lifecycleBeans = lifecycleBeans;
+        this.drainTimeout = drainTimeout;
+    }
+
+    @Override
+    public void onStartedLeading(LeadershipTerm term) {
+        for (GatedLifecycle gated : byPhase(false)) {
+            try {
+                if (!gated.bean().isRunning()) {
+                    // Through the proxy: start() is itself gated, so a term that already lapsed starts nothing.
+                    gated.bean().start();
+                }
+            } catch (RuntimeException e) {
+                log.error("Could not start @LeaderOnly bean '{}' for term {}", gated.name(), term.fencingToken(), e);
+            }
+        }
+    }
+
+    @Override
+    public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
+        long deadline = System.nanoTime() + drainTimeout.toNanos();
+        for (GatedLifecycle gated : byPhase(true)) {
+            stop(gated, deadline);
+        }
+        List<InFlightCalls.Call> left = calls.awaitCompletion(term, remaining(deadline));
+        if (!left.isEmpty()) {
+            log.warn(
+                    "Leadership of '{}' ended ({}, fencing token {}) but {} @LeaderOnly call(s) still run after"
+                            + " leader.drain-timeout ({}); they may overlap with the next leader's work: {}",
+                    term.leaseName(),
+                    reason,
+                    term.fencingToken(),
+                    left.size(),
+                    drainTimeout,
+                    left.stream().map(Object::toString).collect(Collectors.joining(", ")));
+        }
+    }
+
+    private void stop(GatedLifecycle gated, long deadline) {
+        try {
+            if (!gated.bean().isRunning()) {
+                return;
+            }
+            if (gated.bean() instanceof SmartLifecycle smart) {
+                CountDownLatch stopped = new CountDownLatch(1);
+                smart.stop(stopped::countDown);
+                if (!stopped.await(remaining(deadline).toNanos(), TimeUnit.NANOSECONDS)) {
+                    log.warn(
+                            "@LeaderOnly bean '{}' did not finish stopping within leader.drain-timeout ({})",
+                            gated.name(),
+                            drainTimeout);
+                }
+            } else {
+                gated.bean().stop();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("Could not stop @LeaderOnly bean '{}'", gated.name(), e);
+        }
+    }
+
+    private List<GatedLifecycle> byPhase(boolean descending) {
+        Comparator<GatedLifecycle> order = Comparator.comparingInt(GatedLifecycle::phase);
+        return lifecycleBeans.get().stream()
+                .sorted(descending ? order.reversed() : order)
+                .toList();
+    }
+
+    private static Duration remaining(long deadlineNanos) {
+        return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+    }
+
+    @Override
+    public int getOrder() {
+        return ORDER;
+    }
+}
