@@ -32,6 +32,11 @@ final class RunningApp implements AutoCloseable {
 
     /** Starts the sample with {@code properties} ({@code name=value}) on top of quiet, random-port defaults. */
     static RunningApp start(String... properties) {
+        return start(builder -> {}, properties);
+    }
+
+    /** Starts the sample as {@link #start(String...)} does, after {@code customizer} adjusted the application. */
+    static RunningApp start(java.util.function.Consumer<SpringApplicationBuilder> customizer, String... properties) {
         List<String> args = new ArrayList<>(List.of(
                 "--server.port=0",
                 "--spring.main.banner-mode=off",
@@ -40,7 +45,9 @@ final class RunningApp implements AutoCloseable {
         for (String property : properties) {
             args.add("--" + property);
         }
-        return new RunningApp(new SpringApplicationBuilder(SampleApplication.class).run(args.toArray(String[]::new)));
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(SampleApplication.class);
+        customizer.accept(builder);
+        return new RunningApp(builder.run(args.toArray(String[]::new)));
     }
 
     /** Properties of a fast election on the local store in {@code directory}. */
