@@ -32,14 +32,15 @@ http_get() {
     (
         exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
         printf 'GET %s HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$2" >&3
-        body=false
+        in_body=false
         status=""
+        body=""
         while IFS= read -r -t 2 line <&3 || [ -n "$line" ]; do
             line=${line%$'\r'}
             if [ -z "$status" ]; then status=$line; continue; fi
-            if $body; then printf '%s\n' "$line"; elif [ -z "$line" ]; then body=true; fi
+            if $in_body; then body="$body$line"$'\n'; elif [ -z "$line" ]; then in_body=true; fi
         done
-        case "$status" in *" 200"*) exit 0 ;; *) exit 1 ;; esac
+        case "$status" in *" 200"*) printf '%s' "$body" ;; *) exit 1 ;; esac
     ) 2>/dev/null
 }
 
@@ -77,6 +78,10 @@ print_new_log_lines() {
         port=${PORTS[$i]}
         out=$(awk -v start="${OFFSETS[$i]}" -v port="$port" '
             NR > start && /Granted leadership|revoked \(|released local lease|Job run #[0-9]+ finished|Exception|ERROR/ {
+                if ($0 ~ /Job run #/) { # the first run of a term, then every tenth
+                    n = $0; sub(/.*Job run #/, "", n); sub(/ .*/, "", n)
+                    if (n != 1 && n % 10 != 0) next
+                }
                 at = index($0, " : ")
                 printf "    %s  %s  %s\n", port, substr($1, 12, 12), (at > 0 ? substr($0, at + 3) : $0)
             }

@@ -94,7 +94,7 @@ class KubernetesApiProcessesIT extends AbstractSampleProcessesIT {
     /** Followers watch the Lease: they see the release at once. */
     @Override
     Duration maxHandOverAfterRelease() {
-        return Duration.ofMillis(1000);
+        return Duration.ofMillis(2000);
     }
 
     /** Leader routing: the leader's pod is labelled; a pod whose process stopped gracefully is not. */
