@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -129,7 +130,8 @@ abstract class AbstractSampleProcessesIT {
         Duration afterKill = Duration.between(killedAt, thirdGranted);
         assertThat(afterKill)
                 .as("take-over after SIGKILL: about the lease duration")
-                .isGreaterThanOrEqualTo(LEASE.minus(RETRY))
+                // (the kill may come up to a retry period and a slow renew after the last renew)
+                .isGreaterThanOrEqualTo(LEASE.minus(RETRY.multipliedBy(2)))
                 .isLessThan(LEASE.plus(RETRY).plus(SLACK));
         assertThat(grantedToken(third)).as("fencing token").isGreaterThan(grantedToken(second));
         await().atMost(Duration.ofSeconds(10))
@@ -193,6 +195,9 @@ abstract class AbstractSampleProcessesIT {
 
     record Interval(String process, Instant start, Instant end, long token) {}
 
+    private static final Pattern GRANTED = Pattern.compile(" now leads .*\\(fencing token (\\d+)\\)");
+    private static final Pattern JOB_RUN = Pattern.compile("Job run #(\\d+) (started|finished).*fencing token (\\d+)");
+
     /** Each process's terms: from "now leads" to "no longer leads", or to the kill. */
     private List<Interval> terms() {
         List<Interval> terms = new ArrayList<>();
@@ -200,8 +205,7 @@ abstract class AbstractSampleProcessesIT {
             Instant start = null;
             long token = -1;
             for (SampleProcess.Line line : process.lines) {
-                Matcher granted = java.util.regex.Pattern.compile(" now leads .*\\(fencing token (\\d+)\\)")
-                        .matcher(line.text());
+                Matcher granted = GRANTED.matcher(line.text());
                 if (granted.find()) {
                     start = line.at();
                     token = Long.parseLong(granted.group(1));
@@ -223,9 +227,7 @@ abstract class AbstractSampleProcessesIT {
         for (SampleProcess process : processes) {
             Map<String, SampleProcess.Line> started = new ConcurrentHashMap<>();
             for (SampleProcess.Line line : process.lines) {
-                Matcher matcher = java.util.regex.Pattern.compile(
-                                "Job run #(\\d+) (started|finished).*fencing token (\\d+)")
-                        .matcher(line.text());
+                Matcher matcher = JOB_RUN.matcher(line.text());
                 if (!matcher.find()) {
                     continue;
                 }
@@ -237,14 +239,13 @@ abstract class AbstractSampleProcessesIT {
                 }
             }
             for (SampleProcess.Line start : started.values()) { // cut short by SIGKILL
-                Matcher matcher =
-                        java.util.regex.Pattern.compile("fencing token (\\d+)").matcher(start.text());
+                Matcher matcher = JOB_RUN.matcher(start.text());
                 matcher.find();
                 runs.add(new Interval(
                         process.name,
                         start.at(),
                         process.stoppedAt().orElse(Instant.now()),
-                        Long.parseLong(matcher.group(1))));
+                        Long.parseLong(matcher.group(3))));
             }
         }
         return runs;

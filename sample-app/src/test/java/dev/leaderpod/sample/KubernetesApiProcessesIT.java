@@ -103,9 +103,15 @@ class KubernetesApiProcessesIT extends AbstractSampleProcessesIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> "true".equals(label(leader.name)));
         for (SampleProcess process : processes) {
             boolean gracefullyStopped =
-                    !process.process.isAlive() && process.find("released ").size() > 0;
+                    !process.process.isAlive() && !process.find("released ").isEmpty();
             if (process != leader && (others.contains(process) || gracefullyStopped)) {
                 assertThat(label(process.name)).as("label of " + process).isNotEqualTo("true");
+            }
+            if (gracefullyStopped) { // the label goes before the lease does
+                Instant unlabelled =
+                        process.firstAt("Removed label .*ended \\(SHUTDOWN\\)").orElseThrow();
+                assertThat(unlabelled)
+                        .isBeforeOrEqualTo(process.firstAt("released ").orElseThrow());
             }
         }
     }

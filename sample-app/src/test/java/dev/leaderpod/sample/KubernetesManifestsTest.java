@@ -51,6 +51,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.core.env.MutablePropertySources;
 import org.springframework.core.env.PropertySource;
@@ -388,8 +389,7 @@ class KubernetesManifestsTest {
             yaml("application-" + profile + ".yaml").forEach(sources::addLast);
         }
         yaml("application.yaml").forEach(sources::addLast);
-        return new Binder(
-                org.springframework.boot.context.properties.source.ConfigurationPropertySources.from(sources));
+        return new Binder(ConfigurationPropertySources.from(sources));
     }
 
     private static List<PropertySource<?>> yaml(String resource) throws IOException {

@@ -8,6 +8,8 @@ import dev.leaderpod.store.local.FileLeaseStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,9 +31,8 @@ class SidecarModeTests {
             "leader.retry-period=500ms",
             "POD_NAME=worker-5d8f-abcde"
         };
-        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
-                .toArray(String[]::new);
-        return RunningApp.start(all);
+        return RunningApp.start(
+                Stream.concat(Arrays.stream(base), Arrays.stream(extra)).toArray(String[]::new));
     }
 
     @Test

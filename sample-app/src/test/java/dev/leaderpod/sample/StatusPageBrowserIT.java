@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StatusPageBrowserIT {
 
     private static final Path SCREENSHOTS = Path.of("target", "screenshots");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** What the page shows, read from its DOM. */
     private static final String PAGE_STATE = "JSON.stringify({"
@@ -103,7 +105,6 @@ class StatusPageBrowserIT {
     }
 
     private static JsonNode pageState(HeadlessChromium browser) throws Exception {
-        return new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(browser.evaluate(PAGE_STATE).asText());
+        return JSON.readTree(browser.evaluate(PAGE_STATE).asText());
     }
 }
