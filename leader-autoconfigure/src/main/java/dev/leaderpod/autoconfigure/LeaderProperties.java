@@ -49,6 +49,8 @@ public class LeaderProperties {
 
     private final Local local = new Local();
 
+    private final Kubernetes kubernetes = new Kubernetes();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -141,6 +143,10 @@ public class LeaderProperties {
         return local;
     }
 
+    public Kubernetes getKubernetes() {
+        return kubernetes;
+    }
+
     /** Where the lease is kept. */
     public enum StoreType {
         /** Kubernetes when Spring Boot detects the Kubernetes cloud platform, else local. */
@@ -163,6 +169,25 @@ public class LeaderProperties {
 
         public void setDirectory(Path directory) {
             this.directory = directory;
+        }
+    }
+
+    /** Settings that apply only to the Kubernetes store. */
+    public static class Kubernetes {
+
+        /**
+         * Whether the leader labels its own pod 'leaderpod.dev/leader=true' while it leads, so that a Service
+         * selecting the label routes to the leader only. Needs 'patch' on pods; the pod name comes from POD_NAME
+         * or HOSTNAME.
+         */
+        private boolean labelPod;
+
+        public boolean isLabelPod() {
+            return labelPod;
+        }
+
+        public void setLabelPod(boolean labelPod) {
+            this.labelPod = labelPod;
         }
     }
 }

@@ -1,0 +1,98 @@
+package dev.leaderpod.sample;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** The sample application started in this JVM on a random port, with an HTTP client for its endpoints. */
+final class RunningApp implements AutoCloseable {
+
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final ConfigurableApplicationContext context;
+    final int port;
+
+    private RunningApp(ConfigurableApplicationContext context) {
+        this.context = context;
+        this.port = ((WebServerApplicationContext) context).getWebServer().getPort();
+    }
+
+    /** Starts the sample with {@code properties} ({@code name=value}) on top of quiet, random-port defaults. */
+    static RunningApp start(String... properties) {
+        return start(builder -> {}, properties);
+    }
+
+    /** Starts the sample as {@link #start(String...)} does, after {@code customizer} adjusted the application. */
+    static RunningApp start(java.util.function.Consumer<SpringApplicationBuilder> customizer, String... properties) {
+        List<String> args = new ArrayList<>(List.of(
+                "--server.port=0",
+                "--spring.main.banner-mode=off",
+                "--logging.level.root=WARN",
+                "--logging.level.dev.leaderpod=INFO"));
+        for (String property : properties) {
+            args.add("--" + property);
+        }
+        SpringApplicationBuilder builder = new SpringApplicationBuilder(SampleApplication.class);
+        customizer.accept(builder);
+        return new RunningApp(builder.run(args.toArray(String[]::new)));
+    }
+
+    /** Properties of a fast election on the local store in {@code directory}. */
+    static String[] localFast(java.nio.file.Path directory) {
+        return new String[] {
+            "leader.store=local",
+            "leader.local.directory=" + directory,
+            "leader.lease-duration=3s",
+            "leader.renew-deadline=2s",
+            "leader.retry-period=500ms",
+            "sample.job.interval=200ms",
+            "sample.job.duration=50ms",
+            "sample.worker.interval=100ms"
+        };
+    }
+
+    HttpResponse<String> get(String path) {
+        try {
+            return HTTP.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                            .timeout(Duration.ofSeconds(10))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    JsonNode json(String path) {
+        try {
+            return JSON.readTree(get(path).body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    JsonNode status() {
+        return json("/api/status");
+    }
+
+    @Override
+    public void close() {
+        context.close();
+    }
+}
