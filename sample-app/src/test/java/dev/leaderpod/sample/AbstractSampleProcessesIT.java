@@ -103,7 +103,7 @@ abstract class AbstractSampleProcessesIT {
         first.terminate();
         List<SampleProcess> remaining = others(first);
         SampleProcess second = awaitSingleLeader(remaining);
-        Instant releasedAt = first.firstAt("released ").orElseThrow(() -> new AssertionError("no release logged"));
+        Instant releasedAt = first.firstAt(RELEASED).orElseThrow(() -> new AssertionError("no release logged"));
         Instant secondGranted = grantedAt(second);
         Duration afterRelease = Duration.between(releasedAt, secondGranted);
         Duration afterSigterm = Duration.between(terminatedAt, secondGranted);
@@ -186,7 +186,7 @@ abstract class AbstractSampleProcessesIT {
     }
 
     private static long grantedToken(SampleProcess process) {
-        List<Matcher> grants = process.find(" now leads .*\\(fencing token (\\d+)\\)");
+        List<Matcher> grants = process.find(" now leads .*\\(fencing token (\\d+)[,)]");
         assertThat(grants).as(process + " was granted").isNotEmpty();
         return Long.parseLong(grants.get(grants.size() - 1).group(1));
     }
@@ -195,7 +195,10 @@ abstract class AbstractSampleProcessesIT {
 
     record Interval(String process, Instant start, Instant end, long token) {}
 
-    private static final Pattern GRANTED = Pattern.compile(" now leads .*\\(fencing token (\\d+)\\)");
+    /** The elector's own release line (not "… had released the lease", which followers log). */
+    static final String RELEASED = " released (Kubernetes Lease|local lease file) ";
+
+    private static final Pattern GRANTED = Pattern.compile(" now leads .*\\(fencing token (\\d+)[,)]");
     private static final Pattern JOB_RUN = Pattern.compile("Job run #(\\d+) (started|finished).*fencing token (\\d+)");
 
     /** Each process's terms: from "now leads" to "no longer leads", or to the kill. */

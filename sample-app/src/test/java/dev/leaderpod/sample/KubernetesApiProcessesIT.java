@@ -103,7 +103,7 @@ class KubernetesApiProcessesIT extends AbstractSampleProcessesIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> "true".equals(label(leader.name)));
         for (SampleProcess process : processes) {
             boolean gracefullyStopped =
-                    !process.process.isAlive() && !process.find("released ").isEmpty();
+                    !process.process.isAlive() && !process.find(RELEASED).isEmpty();
             if (process != leader && (others.contains(process) || gracefullyStopped)) {
                 assertThat(label(process.name)).as("label of " + process).isNotEqualTo("true");
             }
@@ -111,7 +111,7 @@ class KubernetesApiProcessesIT extends AbstractSampleProcessesIT {
                 Instant unlabelled =
                         process.firstAt("Removed label .*ended \\(SHUTDOWN\\)").orElseThrow();
                 assertThat(unlabelled)
-                        .isBeforeOrEqualTo(process.firstAt("released ").orElseThrow());
+                        .isBeforeOrEqualTo(process.firstAt(RELEASED).orElseThrow());
             }
         }
     }
