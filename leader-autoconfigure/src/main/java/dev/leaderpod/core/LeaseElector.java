@@ -697,8 +697,18 @@ public final class LeaseElector implements Leadership {
                     kind == LeaseStoreException.Kind.OTHER ? e : null);
         }
         long backoff = settings.retryPeriod().toNanos() << Math.min(failures - 1, 4);
-        return jittered(Duration.ofNanos(Math.min(
-                backoff, Math.max(MAX_BACKOFF.toNanos(), settings.retryPeriod().toNanos()))));
+        return jittered(Duration.ofNanos(Math.min(backoff, maxFollowerBackoff())));
+    }
+
+    /**
+     * The longest a failing follower waits between attempts: at most lease duration − renew deadline (never below
+     * the retry period). Nothing else wakes a follower when the API server comes back (nobody can write, so the watch
+     * is silent), so this bound is what keeps a leader within lease duration + retry period of the end of an outage;
+     * the doubling up to it still spares a struggling server.
+     */
+    private long maxFollowerBackoff() {
+        long margin = settings.leaseDuration().minus(settings.renewDeadline()).toNanos();
+        return Math.max(settings.retryPeriod().toNanos(), Math.min(margin, MAX_BACKOFF.toNanos()));
     }
 
     /** What an operator can do about a failure of this kind. */
