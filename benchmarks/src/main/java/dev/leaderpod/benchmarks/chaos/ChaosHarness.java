@@ -82,6 +82,10 @@ public final class ChaosHarness {
             return new Config(elector, count, faultPhase, timings, seed, maxClockOffset, maxRateError, finalOutage);
         }
 
+        public Config withClocks(Duration maxOffset, double maxRate) {
+            return new Config(elector, candidates, faultPhase, timings, seed, maxOffset, maxRate, finalOutage);
+        }
+
         public Config withFinalOutage(Duration outage) {
             return new Config(elector, candidates, faultPhase, timings, seed, maxClockOffset, maxRateError, outage);
         }

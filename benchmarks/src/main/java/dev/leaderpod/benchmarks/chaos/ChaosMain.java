@@ -5,8 +5,8 @@ import java.time.Duration;
 
 /**
  * Runs the chaos harness from the command line:
- * {@code ChaosMain [ours|fabric8] [faultSeconds=60] [candidates=5] [seed=1] [finalOutageMillis=3500]}. Exits 1 if
- * the run failed.
+ * {@code ChaosMain [ours|fabric8] [faultSeconds=60] [candidates=5] [seed=1] [finalOutageMillis=3500]
+ * [maxClockOffsetSeconds=21600] [maxRateErrorPercent=1]}. Exits 1 if the run failed.
  */
 public final class ChaosMain {
 
@@ -22,6 +22,10 @@ public final class ChaosMain {
                 .withFaultPhase(Duration.ofSeconds(seconds))
                 .withCandidates(candidates)
                 .withFinalOutage(Duration.ofMillis(outage));
+        if (args.length > 5) {
+            double rateError = args.length > 6 ? Double.parseDouble(args[6]) / 100 : 0.01;
+            config = config.withClocks(Duration.ofSeconds(Long.parseLong(args[5])), rateError);
+        }
         ChaosHarness.Result result;
         try (MockApiServer server = new MockApiServer()) {
             result = new ChaosHarness(server, config).run();

@@ -1,12 +1,14 @@
 package dev.leaderpod.benchmarks.contenders;
 
+import dev.leaderpod.benchmarks.support.FaultProxy;
+
 /** One member of an election, whichever implementation runs it. */
 public interface Candidate extends AutoCloseable {
 
     String identity();
 
     /** The proxy between this candidate and the API server. */
-    dev.leaderpod.benchmarks.support.FaultProxy proxy();
+    FaultProxy proxy();
 
     /** Joins the election. */
     void start();
