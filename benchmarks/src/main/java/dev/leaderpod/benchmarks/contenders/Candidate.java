@@ -1,0 +1,34 @@
+package dev.leaderpod.benchmarks.contenders;
+
+import dev.leaderpod.benchmarks.support.FaultProxy;
+
+/** One member of an election, whichever implementation runs it. */
+public interface Candidate extends AutoCloseable {
+
+    String identity();
+
+    /** The proxy between this candidate and the API server. */
+    FaultProxy proxy();
+
+    /** Joins the election. */
+    void start();
+
+    /** Whether this candidate leads, as user code sees it at this moment. */
+    boolean isLeader();
+
+    /**
+     * In one read: the current term's identifier (our fencing token; a count of grants for the others) if this
+     * candidate leads at this moment, else -1.
+     */
+    long currentTermId();
+
+    /** The application stops normally: the implementation's own graceful shutdown (release, revoke, ...). */
+    void stopGracefully();
+
+    /** Cuts the candidate off the API server for good, as a crashed or partitioned node; no release. */
+    void crash();
+
+    /** Frees whatever is left, quickly and without waiting for the API server. */
+    @Override
+    void close();
+}

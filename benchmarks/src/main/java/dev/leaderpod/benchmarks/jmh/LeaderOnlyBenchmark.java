@@ -1,0 +1,155 @@
+package dev.leaderpod.benchmarks.jmh;
+
+import dev.leaderpod.annotation.LeaderOnly;
+import dev.leaderpod.core.LeaseElector;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.aopalliance.intercept.MethodInterceptor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.springframework.aop.Advisor;
+import org.springframework.aop.support.AopUtils;
+import org.springframework.aop.support.DefaultPointcutAdvisor;
+import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Scenario 4: the cost of a {@code @LeaderOnly} call on the leader, next to the same call through an empty Spring
+ * AOP advice (same proxy kind, an interceptor that only proceeds) and a plain call.
+ *
+ * <p>The context is a Boot application with auto-configuration, so whatever auto-configuration the starter ships
+ * for {@code @LeaderOnly} applies; {@link #leaderOnlyIntercepted} tells whether one did (without it, the
+ * "leader-only" bean is not proxied and its call is a plain call).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class LeaderOnlyBenchmark {
+
+    private ConfigurableApplicationContext context;
+    private LeaderOnlyWork leaderOnly;
+    private AdvisedWork emptyAdvice;
+    private PlainWork plain;
+    private String input = "payload";
+
+    @Setup(Level.Trial)
+    public void start() throws Exception {
+        context = startContext();
+        leaderOnly = context.getBean(LeaderOnlyWork.class);
+        emptyAdvice = context.getBean(AdvisedWork.class);
+        plain = new PlainWork();
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() {
+        context.close();
+    }
+
+    @Benchmark
+    public String leaderOnlyCall() {
+        return leaderOnly.work(input);
+    }
+
+    @Benchmark
+    public String emptyAdviceCall() {
+        return emptyAdvice.work(input);
+    }
+
+    @Benchmark
+    public String plainCall() {
+        return plain.work(input);
+    }
+
+    /** Starts the application and waits until it leads (it is the only candidate). */
+    public static ConfigurableApplicationContext startContext() throws Exception {
+        Path directory = Files.createTempDirectory("leaderonly-jmh");
+        ConfigurableApplicationContext context = new SpringApplicationBuilder(App.class)
+                .web(WebApplicationType.NONE)
+                .properties(
+                        "spring.main.banner-mode=off",
+                        "logging.level.root=WARN",
+                        "spring.application.name=jmh",
+                        "leader.store=local",
+                        "leader.local.directory=" + directory)
+                .run();
+        LeaseElector elector = context.getBean(LeaseElector.class);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!elector.isLeader()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new IllegalStateException("the benchmark application did not become leader");
+            }
+            Thread.sleep(10);
+        }
+        return context;
+    }
+
+    /** Whether the {@code @LeaderOnly} bean is proxied, i.e. an interceptor for the annotation exists. */
+    public static boolean leaderOnlyIntercepted(ConfigurableApplicationContext context) {
+        return AopUtils.isAopProxy(context.getBean(LeaderOnlyWork.class));
+    }
+
+    @Target(ElementType.METHOD)
+    @Retention(RetentionPolicy.RUNTIME)
+    public @interface EmptyAdvised {}
+
+    public static class LeaderOnlyWork {
+        @LeaderOnly
+        public String work(String input) {
+            return input;
+        }
+    }
+
+    public static class AdvisedWork {
+        @EmptyAdvised
+        public String work(String input) {
+            return input;
+        }
+    }
+
+    public static class PlainWork {
+        public String work(String input) {
+            return input;
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    public static class App {
+
+        @Bean
+        LeaderOnlyWork leaderOnlyWork() {
+            return new LeaderOnlyWork();
+        }
+
+        @Bean
+        AdvisedWork advisedWork() {
+            return new AdvisedWork();
+        }
+
+        /** The baseline: an advice that only proceeds, on the same kind of proxy. */
+        @Bean
+        static Advisor emptyAdvisor() {
+            return new DefaultPointcutAdvisor(
+                    new AnnotationMatchingPointcut(null, EmptyAdvised.class, true),
+                    (MethodInterceptor) invocation -> invocation.proceed());
+        }
+    }
+}

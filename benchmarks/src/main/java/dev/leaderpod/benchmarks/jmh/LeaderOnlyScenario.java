@@ -1,0 +1,60 @@
+package dev.leaderpod.benchmarks.jmh;
+
+import dev.leaderpod.benchmarks.support.Report;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/** Runs {@link LeaderOnlyBenchmark} with JMH (one fork) and reports it. */
+public final class LeaderOnlyScenario {
+
+    public void run(Report report) throws Exception {
+        boolean intercepted;
+        try (ConfigurableApplicationContext context = LeaderOnlyBenchmark.startContext()) {
+            intercepted = LeaderOnlyBenchmark.leaderOnlyIntercepted(context);
+        }
+        Collection<RunResult> results = new Runner(new OptionsBuilder()
+                        .include(LeaderOnlyBenchmark.class.getName())
+                        .forks(1)
+                        .warmupIterations(5)
+                        .warmupTime(TimeValue.seconds(1))
+                        .measurementIterations(10)
+                        .measurementTime(TimeValue.seconds(1))
+                        .jvmArgsAppend("-Xmx512m")
+                        .build())
+                .run();
+        Map<String, double[]> scores = new HashMap<>();
+        for (RunResult result : results) {
+            String name = result.getParams().getBenchmark();
+            name = name.substring(name.lastIndexOf('.') + 1);
+            scores.put(name, new double[] {
+                result.getPrimaryResult().getScore(), result.getPrimaryResult().getScoreError()
+            });
+        }
+        report.line(
+                "## 4. @LeaderOnly overhead (JMH, average time per call, 1 fork, 5×1 s warm-up, 10×1 s measurement)");
+        report.line("");
+        if (!intercepted) {
+            report.line("**The @LeaderOnly interceptor does not exist in this build** (the annotated bean is not"
+                    + " proxied), so the leader-only row is a plain call. Re-run after the interceptor is merged.");
+            report.line("");
+        }
+        double baseline = scores.getOrDefault("emptyAdviceCall", new double[] {Double.NaN})[0];
+        List<List<String>> rows = new ArrayList<>();
+        for (String name : List.of("leaderOnlyCall", "emptyAdviceCall", "plainCall")) {
+            double[] score = scores.getOrDefault(name, new double[] {Double.NaN, Double.NaN});
+            rows.add(List.of(
+                    name, Report.num(score[0], 2), Report.num(score[1], 2), Report.num(score[0] - baseline, 2)));
+        }
+        report.table(List.of("benchmark", "ns/call", "± (99.9 %)", "ns over empty advice"), rows);
+        report.line("Goal: a @LeaderOnly call on the leader costs ≤ 20 ns more than the empty-advice call.");
+        report.line("");
+    }
+}

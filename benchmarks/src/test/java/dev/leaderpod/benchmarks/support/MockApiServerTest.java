@@ -1,0 +1,76 @@
+package dev.leaderpod.benchmarks.support;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.mockwebserver.http.MockResponse;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MockApiServerTest {
+
+    @Test
+    void countsRequestsByVerbAndWatchEventsPerNamespace() {
+        try (MockApiServer server = new MockApiServer();
+                KubernetesClient client = server.adminClient("counted")) {
+            AtomicInteger received = new AtomicInteger();
+            Watch watch = client.configMaps().withName("c").watch(new Watcher<>() {
+                @Override
+                public void eventReceived(Action action, ConfigMap resource) {
+                    received.incrementAndGet();
+                }
+
+                @Override
+                public void onClose(WatcherException cause) {}
+            });
+            ConfigMap map = new ConfigMapBuilder()
+                    .withNewMetadata()
+                    .withName("c")
+                    .endMetadata()
+                    .addToData("k", "1")
+                    .build();
+            client.configMaps().resource(map).create();
+            client.configMaps().withName("c").get();
+            client.configMaps()
+                    .withName("c")
+                    .edit(c -> new ConfigMapBuilder(c).addToData("k", "2").build());
+            client.configMaps().list();
+            await().atMost(Duration.ofSeconds(5)).until(() -> received.get() == 2);
+            watch.close();
+
+            MockApiServer.Counts counts = server.counts("counted");
+            assertThat(counts.byVerb())
+                    .containsEntry("POST", 1L)
+                    .containsEntry("WATCH", 1L)
+                    .containsEntry("LIST", 1L);
+            assertThat(counts.byVerb().get("GET")).isGreaterThanOrEqualTo(1L);
+            assertThat(counts.byVerb()).containsKey("PATCH"); // edit() patches
+            assertThat(counts.watchEvents()).isEqualTo(2);
+            assertThat(server.counts("other").total()).isZero();
+        }
+    }
+
+    @Test
+    void answersWithInjectedFaultsWithoutTouchingTheStore() {
+        try (MockApiServer server = new MockApiServer();
+                KubernetesClient client = server.adminClient("faulty")) {
+            server.injectFaults(request -> Optional.of(new MockResponse().setResponseCode(500)));
+            try {
+                client.configMaps().withName("x").get();
+            } catch (KubernetesClientException e) {
+                assertThat(e.getCode()).isEqualTo(500);
+            }
+            server.injectFaults(null);
+            assertThat(client.configMaps().withName("x").get()).isNull();
+        }
+    }
+}
