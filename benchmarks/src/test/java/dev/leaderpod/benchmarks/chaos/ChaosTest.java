@@ -3,7 +3,6 @@ package dev.leaderpod.benchmarks.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.benchmarks.support.MockApiServer;
-import java.time.Duration;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -14,16 +13,11 @@ import org.junit.jupiter.api.Timeout;
  * may ever lead at once, and a leader must be back soon after the faults stop. benchmarks/README.md has the long
  * configuration.
  *
- * <p>The harness's own liveness bound is lease duration + retry period + 1 s. This test allows, on top of the lease
- * duration, the longest back-off the elector has today (16 retry periods + 20 % jitter), so that it does not depend on
- * where the back-off phases fall when the faults stop: see LeaseElectorRecoveryTest, the known issue that makes the
- * difference. It prints whether the strict bound was met.
+ * <p>The liveness bound is the harness's own: lease duration + retry period + 1 s after the faults stop. It holds
+ * because a failing follower's back-off is capped at lease duration − renew deadline (see LeaseElectorRecoveryTest).
  */
 @Tag("slow")
 class ChaosTest {
-
-    private static final Duration LEASE = Duration.ofSeconds(3);
-    private static final Duration RETRY = Duration.ofMillis(500);
 
     @Test
     @Timeout(150)
@@ -35,13 +29,10 @@ class ChaosTest {
         System.out.println(result.summary());
 
         assertThat(result.overlaps()).as(result.summary()).isEmpty();
-        Duration backOffBound =
-                LEASE.plus(RETRY.multipliedBy(16 * 12).dividedBy(10)).plus(Duration.ofSeconds(1));
-        assertThat(result.timeToLeaderAfterFaults())
-                .as(result.summary())
-                .isNotNull()
-                .isLessThanOrEqualTo(backOffBound);
-        System.out.println("strict liveness bound (lease + retry + 1 s) met: " + result.leaderBackInTime());
+        assertThat(result.timeToLeaderAfterFaults()).as(result.summary()).isNotNull();
+        assertThat(result.leaderBackInTime())
+                .as("leader back within lease + retry + 1 s: %s", result.summary())
+                .isTrue();
         assertThat(result.leadersAtEnd()).as(result.summary()).isEqualTo(1);
         assertThat(result.terms()).as("leadership changed hands during the run").isGreaterThan(3);
     }
