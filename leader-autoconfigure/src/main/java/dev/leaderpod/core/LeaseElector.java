@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Step-down before take-over.</b> {@link #isLeader()} is true only until {@code renewDeadline} after the
  *       last successful renew was <em>sent</em>, evaluated at call time. Since {@code renewDeadline <
  *       leaseDuration}, the leader stops believing it leads before any follower can consider the lease expired.
- *       A timer on the event thread publishes the revocation when the deadline passes, even if the election
- *       thread is stuck in a call.
+ *       A timer publishes the revocation when the deadline passes: on the election thread, or, while a call that
+ *       could outlive the deadline (by the request timeout) is in flight, on the event thread, so a stuck call
+ *       cannot delay it.
  *   <li><b>Announce after the write.</b> {@link LeadershipListener#onStartedLeading} runs only after the write
  *       that made this candidate holder succeeded.
  *   <li><b>One write per renew.</b> The leader writes on top of the version of its own last write; only a
@@ -58,8 +59,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads</h2>
  *
- * All election work and store calls run on one election thread. Listener callbacks and the step-down timer run on
- * a separate event thread, which exists only while there is something to deliver or a term to guard.
+ * All election work, store calls and the step-down timer run on one election thread. Listener callbacks run on a
+ * separate event thread, which exists only while there is something to deliver (or, while a renew that might outlive
+ * the deadline is in flight, a deadline to watch) and ends 5 s after.
  */
 public final class LeaseElector implements Leadership {
 
@@ -456,10 +458,39 @@ public final class LeaseElector implements Leadership {
                 clock.wallTime(),
                 current.transitionsOrZero());
         long sentAt = clock.nanoTime();
-        VersionedLease written = call("renew", () -> store.update(name, next, base.version()));
+        ScheduledFuture<?> watchdog = armWatchdogIfNeeded(term, sentAt);
+        VersionedLease written;
+        try {
+            written = call("renew", () -> store.update(name, next, base.version()));
+        } finally {
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
+        }
         onOwnWrite(written, sentAt);
         Term renewed = new Term(term.info(), sentAt + settings.renewDeadline().toNanos(), sentAt);
         return leading.compareAndSet(term, renewed);
+    }
+
+    /**
+     * The deadline timer runs on the election thread, which is free at the deadline as long as no call is in flight
+     * then. A call may be in flight at the deadline only if it could end after it: then, for the length of that call,
+     * the event thread watches the deadline instead, so the revocation is published on time even if the call hangs.
+     * A healthy leader renews well before its deadline and keeps no second thread.
+     */
+    private ScheduledFuture<?> armWatchdogIfNeeded(Term term, long sentAt) {
+        if (sentAt + settings.requestTimeout().toNanos() - term.validUntilNanos() < 0) {
+            return null;
+        }
+        LeadershipTerm info = term.info();
+        try {
+            return eventExecutor.schedule(
+                    () -> checkDeadline(info, eventExecutor),
+                    Math.max(0, term.validUntilNanos() - clock.nanoTime()),
+                    TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            return null;
+        }
     }
 
     private Optional<VersionedLease> read() {
@@ -889,20 +920,30 @@ public final class LeaseElector implements Leadership {
     // Step-down timer and events (event thread)
 
     private void armStepDownTimer(LeadershipTerm info, long validUntilNanos) {
-        scheduleQuietly(eventExecutor, () -> checkDeadline(info), validUntilNanos - clock.nanoTime());
+        scheduleQuietly(
+                electionExecutor, () -> checkDeadline(info, electionExecutor), validUntilNanos - clock.nanoTime());
     }
 
-    /** Runs at the deadline; re-arms itself if the term was renewed meanwhile, else ends the term. */
-    private void checkDeadline(LeadershipTerm info) {
+    /**
+     * Runs at the deadline, on the election thread (or, while a call that may outlive the deadline is in flight, on
+     * the event thread); re-arms itself if the term was renewed meanwhile, else ends the term.
+     */
+    private void checkDeadline(LeadershipTerm info, ScheduledExecutorService executor) {
         Term term = leading.get();
         if (term == null || term.info() != info) {
             return;
         }
         long remaining = term.validUntilNanos() - clock.nanoTime();
         if (remaining > 0) {
-            scheduleQuietly(eventExecutor, () -> checkDeadline(info), remaining);
+            if (executor == electionExecutor) {
+                scheduleQuietly(executor, () -> checkDeadline(info, executor), remaining);
+            }
         } else if (leading.compareAndSet(term, null)) {
-            notifyStopped(info, RevocationReason.DEADLINE_PASSED);
+            if (executor == eventExecutor) {
+                notifyStopped(info, RevocationReason.DEADLINE_PASSED);
+            } else {
+                submitEvent(() -> notifyStopped(info, RevocationReason.DEADLINE_PASSED));
+            }
         }
     }
 
@@ -963,10 +1004,10 @@ public final class LeaseElector implements Leadership {
     }
 
     private static ScheduledExecutorService newEventExecutor(String threadName) {
-        // The event thread exists only while there is an event to deliver or a term to guard.
+        // The event thread exists only while there is an event to deliver or a call to watch.
         ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, daemonThreads(threadName));
         executor.setRemoveOnCancelPolicy(true);
-        executor.setKeepAliveTime(10, TimeUnit.SECONDS);
+        executor.setKeepAliveTime(5, TimeUnit.SECONDS);
         executor.allowCoreThreadTimeOut(true);
         return executor;
     }

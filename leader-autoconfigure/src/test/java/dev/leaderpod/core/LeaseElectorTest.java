@@ -25,6 +25,7 @@ class LeaseElectorTest {
     private static final Duration LEASE_DURATION = Duration.ofSeconds(15);
     private static final Duration RENEW_DEADLINE = Duration.ofSeconds(10);
     private static final Duration RETRY = Duration.ofSeconds(2);
+    private static final Duration REQUEST_TIMEOUT = RENEW_DEADLINE.dividedBy(2);
     /** Longest follower poll interval: retry period plus 20 % jitter. */
     private static final Duration MAX_POLL = Duration.ofMillis(2400);
 
@@ -143,30 +144,42 @@ class LeaseElectorTest {
         time.advance(Duration.ofSeconds(5));
         long lastRenewSent = lastSuccessfulRenewOf(a);
 
-        List<Long> aLeaderUntil = new ArrayList<>();
+        List<Long> aLeaderAt = new ArrayList<>();
         List<Long> bLeaderFrom = new ArrayList<>();
-        a.store.beforeWrite(() -> {
-            // a's election thread is stuck in this call; everything else goes on for 30 s.
-            for (int i = 0; i < 300; i++) {
-                time.advanceExcept(STEP, "election-a");
-                assertAtMostOneLeader();
-                if (a.elector.isLeader()) {
-                    aLeaderUntil.add(time.nanoTime());
-                }
-                if (b.elector.isLeader() && bLeaderFrom.isEmpty()) {
-                    bLeaderFrom.add(time.nanoTime());
-                }
+        List<long[]> stuck = new ArrayList<>();
+        Runnable sample = () -> {
+            assertAtMostOneLeader();
+            if (a.elector.isLeader()) {
+                aLeaderAt.add(time.nanoTime());
             }
+            if (b.elector.isLeader() && bLeaderFrom.isEmpty()) {
+                bLeaderFrom.add(time.nanoTime());
+            }
+        };
+        a.store.beforeWrite(() -> {
+            // Every renew of a hangs for the whole request timeout, then times out; meanwhile a's election thread is
+            // stuck and everything else goes on.
+            long from = time.nanoTime();
+            for (int i = 0; i < REQUEST_TIMEOUT.dividedBy(STEP); i++) {
+                time.advanceExcept(STEP, "election-a");
+                sample.run();
+            }
+            stuck.add(new long[] {from, time.nanoTime()});
             throw new LeaseStoreException(Kind.TIMEOUT, "hung");
         });
-        time.advance(RETRY);
+        for (int i = 0; i < 300; i++) {
+            time.advance(STEP);
+            sample.run();
+        }
 
-        long aLast = aLeaderUntil.get(aLeaderUntil.size() - 1);
-        assertThat(aLast).isLessThan(lastRenewSent + RENEW_DEADLINE.toNanos());
-        assertThat(aLast).isGreaterThanOrEqualTo(lastRenewSent + RENEW_DEADLINE.toNanos() - STEP.toNanos());
-        // The revocation was published by the timer while the election thread was still stuck.
+        long deadline = lastRenewSent + RENEW_DEADLINE.toNanos();
+        long aLast = aLeaderAt.get(aLeaderAt.size() - 1);
+        assertThat(aLast).isLessThan(deadline).isGreaterThanOrEqualTo(deadline - STEP.toNanos());
         assertThat(a.events).containsExactly("granted:0", "revoked:DEADLINE_PASSED");
-        assertThat(a.revokedAt.get(0)).isLessThan(lastRenewSent + RENEW_DEADLINE.toNanos() + STEP.toNanos());
+        long revokedAt = a.revokedAt.get(0);
+        assertThat(revokedAt).isBetween(deadline, deadline + STEP.toNanos());
+        // ... published by the watchdog while the election thread was stuck in a renew that outlived the deadline.
+        assertThat(stuck).anyMatch(window -> window[0] < revokedAt && revokedAt < window[1]);
         assertThat(bLeaderFrom.get(0)).isGreaterThanOrEqualTo(lastRenewSent + LEASE_DURATION.toNanos());
         assertThat(b.events).containsExactly("granted:1");
     }

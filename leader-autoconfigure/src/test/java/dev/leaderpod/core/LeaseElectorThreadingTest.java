@@ -60,6 +60,24 @@ class LeaseElectorThreadingTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> threadsNamed("leader-election-orders") == 0);
     }
 
+    @Test
+    void aHealthyLeaderAtRestKeepsOneThread() {
+        LeaseElector elector = LeaseElector.builder(settings, store).build();
+        elector.start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(elector::isLeader);
+            // The event thread delivered the grant and ends after its keep-alive; renewals go on without it.
+            await().atMost(Duration.ofSeconds(20)).until(() -> threadsNamed("leader-events-orders") == 0);
+            long version = version();
+            await().atMost(Duration.ofSeconds(10)).until(() -> version() >= version + 5);
+            assertThat(threadsNamed("leader-events-orders")).isZero();
+            assertThat(threadsNamed("leader-election-orders")).isEqualTo(1);
+            assertThat(elector.isLeader()).isTrue();
+        } finally {
+            elector.stop(Duration.ofSeconds(5));
+        }
+    }
+
     private long version() {
         return Long.parseLong(store.get("orders").orElseThrow().version());
     }
