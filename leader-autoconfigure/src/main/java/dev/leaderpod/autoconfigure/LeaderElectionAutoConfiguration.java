@@ -47,15 +47,21 @@ public class LeaderElectionAutoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderElectionAutoConfiguration.class);
 
+    /** The validated settings, built once: the store and the elector share them (and the generated identity). */
+    @Bean
+    @ConditionalOnMissingBean
+    ElectionSettings leaderElectionSettings(LeaderProperties properties, Environment environment) {
+        return electionSettings(properties, environment);
+    }
+
     @Bean
     @ConditionalOnMissingBean
     LeaseElector leaseElector(
             LeaderProperties properties,
-            Environment environment,
+            ElectionSettings settings,
             LeaseStore leaseStore,
             ObjectProvider<LeadershipListener> listeners,
             ObjectProvider<ElectionMonitor> monitors) {
-        ElectionSettings settings = electionSettings(properties, environment);
         return LeaseElector.builder(settings, leaseStore)
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
@@ -170,10 +176,9 @@ public class LeaderElectionAutoConfiguration {
         @ConditionalOnMissingBean(LeaseStore.class)
         KubernetesLeaseStore kubernetesLeaseStore(
                 LeaderProperties properties,
-                Environment environment,
+                ElectionSettings settings,
                 ObjectProvider<KubernetesClient> clients,
                 ObjectProvider<OwnedKubernetesClient> ownedClient) {
-            ElectionSettings settings = electionSettings(properties, environment);
             KubernetesClient client =
                     clients.getIfUnique(() -> ownedClient.getObject().client());
             String namespace = properties.getNamespace();
@@ -214,7 +219,7 @@ public class LeaderElectionAutoConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(LeaseStore.class)
-        FileLeaseStore fileLeaseStore(LeaderProperties properties, Environment environment) {
+        FileLeaseStore fileLeaseStore(LeaderProperties properties, ElectionSettings settings) {
             if (properties.getStore() == StoreType.AUTO) {
                 log.warn(
                         "Leader election uses the local lease store in {}: no Kubernetes was detected, so only"
@@ -222,8 +227,7 @@ public class LeaderElectionAutoConfiguration {
                                 + " Kubernetes Lease, or leader.store=local to silence this warning.",
                         properties.getLocal().getDirectory());
             }
-            Duration requestTimeout = electionSettings(properties, environment).requestTimeout();
-            return new FileLeaseStore(properties.getLocal().getDirectory(), requestTimeout);
+            return new FileLeaseStore(properties.getLocal().getDirectory(), settings.requestTimeout());
         }
     }
 
