@@ -14,10 +14,25 @@ import java.time.Instant;
  * @param leaseDuration how long candidates wait without seeing a change before taking over
  * @param acquireTime when the current holder acquired the lease (informational)
  * @param renewTime when the current holder last renewed (informational: never compared with a local clock)
- * @param leaseTransitions how many times the holder changed; the fencing token
+ * @param leaseTransitions how many times the holder changed; the fencing token. A full 64-bit value: a store whose
+ *     native field is narrower keeps the full value beside it
+ * @param application the application the lease belongs to (its {@code spring.application.name}), or {@code null}
+ *     when unknown; a candidate of another application refuses the lease (see docs/design.md, "One lease, one
+ *     application")
  */
 public record LeaseRecord(
-        String holderIdentity, Duration leaseDuration, Instant acquireTime, Instant renewTime, Long leaseTransitions) {
+        String holderIdentity,
+        Duration leaseDuration,
+        Instant acquireTime,
+        Instant renewTime,
+        Long leaseTransitions,
+        String application) {
+
+    /** A record that names no application. */
+    public LeaseRecord(
+            String holderIdentity, Duration leaseDuration, Instant acquireTime, Instant renewTime, Long leaseTransitions) {
+        this(holderIdentity, leaseDuration, acquireTime, renewTime, leaseTransitions, null);
+    }
 
     /** Whether somebody holds the lease. */
     public boolean isHeld() {

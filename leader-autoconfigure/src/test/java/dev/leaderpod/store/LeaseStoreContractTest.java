@@ -93,6 +93,49 @@ public abstract class LeaseStoreContractTest {
     }
 
     @Test
+    void theApplicationRoundTrips() {
+        LeaseRecord owned = new LeaseRecord(
+                "candidate-a",
+                Duration.ofSeconds(15),
+                Instant.parse("2024-05-01T10:15:30.123456Z"),
+                Instant.parse("2024-05-01T10:15:32.654321Z"),
+                3L,
+                "BillingService");
+
+        VersionedLease created = store().create(NAME, owned);
+        VersionedLease updated = store().update(NAME, heldByFor("candidate-b", 4, "BillingService"), created.version());
+
+        assertThat(created.record()).isEqualTo(owned);
+        assertThat(anotherCandidatesStore().get(NAME)).map(VersionedLease::record).contains(updated.record());
+        assertThat(updated.record().application()).isEqualTo("BillingService");
+    }
+
+    @Test
+    void fencingTokensBeyondThirtyTwoBitsRoundTrip() {
+        long beyondInt = Integer.MAX_VALUE + 5L;
+
+        VersionedLease created = store().create(NAME, heldBy("candidate-a", beyondInt));
+        VersionedLease updated = store().update(NAME, heldBy("candidate-b", beyondInt + 1), created.version());
+
+        assertThat(created.record().leaseTransitions()).isEqualTo(beyondInt);
+        assertThat(anotherCandidatesStore().get(NAME))
+                .map(lease -> lease.record().leaseTransitions())
+                .contains(beyondInt + 1);
+        assertThat(updated.record().leaseTransitions()).isEqualTo(beyondInt + 1);
+    }
+
+    protected static LeaseRecord heldByFor(String holder, long transitions, String application) {
+        LeaseRecord record = heldBy(holder, transitions);
+        return new LeaseRecord(
+                record.holderIdentity(),
+                record.leaseDuration(),
+                record.acquireTime(),
+                record.renewTime(),
+                record.leaseTransitions(),
+                application);
+    }
+
+    @Test
     void createTwiceConflicts() {
         VersionedLease first = store().create(NAME, HELD_BY_A);
 
