@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 public class InMemoryLeaseStore implements LeaseStore {
 
     private final Map<String, VersionedLease> leases = new HashMap<>();
+    private final java.util.Set<String> everCreated = new java.util.HashSet<>();
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
     private long nextVersion = 1;
 
@@ -79,7 +80,14 @@ public class InMemoryLeaseStore implements LeaseStore {
     }
 
     // Watchers are notified under the lock, so they see changes in the order they happened.
+    /** This store sees every write: a lease it never created never existed. */
+    @Override
+    public synchronized boolean provablyNeverExisted(String name) {
+        return !everCreated.contains(name);
+    }
+
     private VersionedLease store(String name, LeaseRecord record) {
+        everCreated.add(name);
         VersionedLease stored = new VersionedLease(record, Long.toString(nextVersion++));
         leases.put(name, stored);
         return stored;

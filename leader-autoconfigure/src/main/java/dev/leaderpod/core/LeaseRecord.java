@@ -30,7 +30,11 @@ public record LeaseRecord(
 
     /** A record that names no application. */
     public LeaseRecord(
-            String holderIdentity, Duration leaseDuration, Instant acquireTime, Instant renewTime, Long leaseTransitions) {
+            String holderIdentity,
+            Duration leaseDuration,
+            Instant acquireTime,
+            Instant renewTime,
+            Long leaseTransitions) {
         this(holderIdentity, leaseDuration, acquireTime, renewTime, leaseTransitions, null);
     }
 

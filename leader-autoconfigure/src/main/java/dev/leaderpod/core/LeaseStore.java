@@ -40,6 +40,16 @@ public interface LeaseStore {
         return Optional.empty();
     }
 
+    /**
+     * Whether this store can prove that no lease called {@code name} has ever existed in it, so that no candidate can
+     * hold a term of it. Only a store that sees every write, such as an in-process one, can know; the default is
+     * false, and the elector then treats an absent lease like a lease that must expire before anyone creates it
+     * (docs/design.md, "Third parties cannot make two leaders").
+     */
+    default boolean provablyNeverExisted(String name) {
+        return false;
+    }
+
     /** A short human description for logs, such as {@code Kubernetes Lease team-a/billing}. */
     default String describe(String name) {
         return getClass().getSimpleName() + " " + name;

@@ -55,7 +55,7 @@ class LeaseElectorRecoveryTest {
         LeaseElector elector = LeaseElector.builder(
                         new ElectionSettings("orders", id, LEASE_DURATION, RENEW_DEADLINE, RETRY, null), store)
                 .clock(time.clock())
-                .executors(time.executor("election-" + id), time.executor("events-" + id))
+                .executors(time.executor("election-" + id), time.executor("events-" + id), time.executor("io-" + id))
                 .random(new SplittableRandom(id.hashCode()))
                 .build();
         stores.add(store);

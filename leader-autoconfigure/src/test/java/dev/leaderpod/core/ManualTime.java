@@ -167,11 +167,18 @@ final class ManualTime {
             return super.get();
         }
 
+        /**
+         * Waits as a real thread would: time moves on, up to the timeout, while the other executors run their tasks
+         * (not the waiting executor's own: its thread is the one waiting).
+         */
         @Override
         public V get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-            runUntil(this::isDone, nanos);
+            long until = nanos + unit.toNanos(timeout);
+            String waiter = running;
+            runUntil(this::isDone, until, waiter == null ? new String[0] : new String[] {waiter});
             if (!isDone()) {
-                throw new TimeoutException("not due");
+                nanos = Math.max(nanos, until);
+                throw new TimeoutException("not done within " + Duration.ofNanos(unit.toNanos(timeout)));
             }
             return super.get();
         }

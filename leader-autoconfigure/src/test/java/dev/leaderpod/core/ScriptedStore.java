@@ -17,10 +17,13 @@ final class ScriptedStore implements LeaseStore {
     private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private final List<LeaseStoreException> failures = new ArrayList<>();
     private volatile Runnable beforeWrite = () -> {};
+    private volatile Runnable beforeGet = () -> {};
+    private volatile LeaseStoreException.Kind watchFailure;
     private volatile boolean watchable = true;
     private volatile boolean deliverWatchEvents = true;
     private LeaseStoreException.Kind failingWith;
     private final AtomicInteger lostResponses = new AtomicInteger();
+    private final List<AssertionError> failedAssertions = new ArrayList<>();
 
     ScriptedStore(InMemoryLeaseStore shared) {
         this.shared = shared;
@@ -50,6 +53,16 @@ final class ScriptedStore implements LeaseStore {
         this.beforeWrite = action;
     }
 
+    /** Runs {@code action} inside every get, before it reaches the store: a slow or hung read. */
+    void beforeGet(Runnable action) {
+        this.beforeGet = action;
+    }
+
+    /** Every watch started from now on ends at once with {@code kind} (null: watches work again). */
+    void failWatchesWith(LeaseStoreException.Kind kind) {
+        this.watchFailure = kind;
+    }
+
     /** The next {@code count} writes reach the store, but the caller gets a timeout: a lost response. */
     void loseResponseOfNextWrites(int count) {
         lostResponses.set(count);
@@ -62,6 +75,25 @@ final class ScriptedStore implements LeaseStore {
     /** Whether changes reach this candidate's watch (false: a watch that silently misses events). */
     void deliverWatchEvents(boolean deliver) {
         this.deliverWatchEvents = deliver;
+    }
+
+    /**
+     * Assertions that failed inside a {@link #beforeWrite} action. Such an action runs inside a store call, whose
+     * failure the elector treats as a store failure: a test must check this list to see them.
+     */
+    synchronized List<AssertionError> failedAssertions() {
+        return new ArrayList<>(failedAssertions);
+    }
+
+    private void runBeforeWrite() {
+        try {
+            beforeWrite.run();
+        } catch (AssertionError e) {
+            synchronized (this) {
+                failedAssertions.add(e);
+            }
+            throw e;
+        }
     }
 
     int calls(String operation) {
@@ -91,20 +123,21 @@ final class ScriptedStore implements LeaseStore {
     @Override
     public Optional<VersionedLease> get(String name) {
         enter("get");
+        beforeGet.run();
         return shared.get(name);
     }
 
     @Override
     public VersionedLease create(String name, LeaseRecord record) {
         enter("create");
-        beforeWrite.run();
+        runBeforeWrite();
         return answer(shared.create(name, record));
     }
 
     @Override
     public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
         enter("update");
-        beforeWrite.run();
+        runBeforeWrite();
         return answer(shared.update(name, record, expectedVersion));
     }
 
@@ -116,11 +149,21 @@ final class ScriptedStore implements LeaseStore {
     }
 
     @Override
+    public boolean provablyNeverExisted(String name) {
+        return shared.provablyNeverExisted(name);
+    }
+
+    @Override
     public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
         if (!watchable) {
             return Optional.empty();
         }
         calls.computeIfAbsent("watch", key -> new AtomicInteger()).incrementAndGet();
+        LeaseStoreException.Kind failure = watchFailure;
+        if (failure != null) {
+            watcher.onClose(new LeaseStoreException(failure, "scripted watch failure: " + failure));
+            return Optional.of(() -> {});
+        }
         return shared.watch(name, new LeaseWatcher() {
             @Override
             public void onChange(Optional<VersionedLease> lease) {

@@ -68,7 +68,8 @@ public final class SteppedElection {
                     .listener(this)
                     .monitor(this)
                     .clock(time.clock())
-                    .executors(time.executor("election-" + id), time.executor("events-" + id))
+                    .executors(
+                            time.executor("election-" + id), time.executor("events-" + id), time.executor("io-" + id))
                     .random(new SplittableRandom(id.hashCode()))
                     .build();
         }
@@ -125,7 +126,7 @@ public final class SteppedElection {
         public void hangNextWriteFor(Duration duration, Runnable whileHung) {
             store.beforeWrite(() -> {
                 store.beforeWrite(() -> {});
-                time.advanceExcept(duration, "election-" + id);
+                time.advanceExcept(duration, "io-" + id);
                 whileHung.run();
                 throw new LeaseStoreException(LeaseStoreException.Kind.TIMEOUT, "scripted hung call");
             });

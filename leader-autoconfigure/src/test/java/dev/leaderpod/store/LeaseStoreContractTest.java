@@ -106,7 +106,9 @@ public abstract class LeaseStoreContractTest {
         VersionedLease updated = store().update(NAME, heldByFor("candidate-b", 4, "BillingService"), created.version());
 
         assertThat(created.record()).isEqualTo(owned);
-        assertThat(anotherCandidatesStore().get(NAME)).map(VersionedLease::record).contains(updated.record());
+        assertThat(anotherCandidatesStore().get(NAME))
+                .map(VersionedLease::record)
+                .contains(updated.record());
         assertThat(updated.record().application()).isEqualTo("BillingService");
     }
 
