@@ -15,7 +15,7 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 /**
  * The {@code leader} actuator endpoint. Reading returns the lease as this instance last observed it, from the
- * elector's snapshot: no call to the store, so the elector's cached version is never disturbed (DESIGN D6).
+ * elector's snapshot: no call to the store, so the elector's cached version is never disturbed (docs/design.md, "One write per renew").
  * Writing asks this instance to yield leadership, for a maintenance hand-over; it acts only on the leader.
  *
  * <p>Like every endpoint it is only reachable once exposed ({@code management.endpoints.web.exposure.include}).

@@ -61,11 +61,13 @@ public class LeaderElectionAutoConfiguration {
             ElectionSettings settings,
             LeaseStore leaseStore,
             ObjectProvider<LeadershipListener> listeners,
-            ObjectProvider<ElectionMonitor> monitors) {
+            ObjectProvider<ElectionMonitor> monitors,
+            Environment environment) {
         return LeaseElector.builder(settings, leaseStore)
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
                 .watch(properties.isWatch())
+                .application(environment.getProperty("spring.application.name"), properties.isAllowOtherApplications())
                 .build();
     }
 

@@ -42,6 +42,12 @@ public class LeaderProperties {
     private boolean watch = true;
 
     /**
+     * Whether candidates of other applications (another spring.application.name) may share this election's lease.
+     * Off by default: a lease that names another application is refused with an error naming both.
+     */
+    private boolean allowOtherApplications;
+
+    /**
      * How long the end of a term (revocation or shutdown) waits for @LeaderOnly lifecycle beans to stop and for
      * running @LeaderOnly calls to return, before OnRevokedEvent is published and, on shutdown, the lease released.
      */
@@ -121,6 +127,14 @@ public class LeaderProperties {
 
     public void setRequestTimeout(Duration requestTimeout) {
         this.requestTimeout = requestTimeout;
+    }
+
+    public boolean isAllowOtherApplications() {
+        return allowOtherApplications;
+    }
+
+    public void setAllowOtherApplications(boolean allowOtherApplications) {
+        this.allowOtherApplications = allowOtherApplications;
     }
 
     public boolean isWatch() {

@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 
 /**
  * Timings and names of one election, validated at construction (rules of client-go's leader election):
- * {@code leaseDuration > renewDeadline > 1.2 × retryPeriod > 0} and {@code requestTimeout ≤ renewDeadline / 2}.
+ * {@code leaseDuration > renewDeadline > 1.2 × retryPeriod > 0}, {@code 1.01 × renewDeadline < 0.99 × leaseDuration}
+ * (clocks may tick up to 1 % apart) and {@code requestTimeout ≤ renewDeadline / 2}.
  *
  * @param leaseName name of the lease; a Kubernetes object name (RFC 1123 subdomain)
  * @param identity this candidate's identity, unique among candidates
@@ -107,6 +108,15 @@ public record ElectionSettings(
                     "must be shorter than lease-duration (" + leaseDuration
                             + "), so the leader steps down before anyone can take over");
         }
+        if (renewDeadline.toNanos() > maxRenewDeadlineNanos(leaseDuration)) {
+            throw new InvalidSettingException(
+                    Setting.RENEW_DEADLINE,
+                    renewDeadline,
+                    "must leave lease-duration (" + leaseDuration + ") a margin for clocks that tick up to 1 % apart:"
+                            + " 1.01 x renew-deadline must be less than 0.99 x lease-duration, so at most "
+                            + Duration.ofMillis(maxRenewDeadlineNanos(leaseDuration) / 1_000_000)
+                            + " here (docs/design.md, \"Margin for clock-rate drift\")");
+        }
         if (renewDeadline.toNanos() <= retryPeriod.toNanos() * 12 / 10) {
             throw new InvalidSettingException(
                     Setting.RETRY_PERIOD,
@@ -149,6 +159,15 @@ public record ElectionSettings(
                     "must be a valid Kubernetes object name: at most 253 characters, lower-case letters, digits,"
                             + " '-' and '.', starting and ending with a letter or digit");
         }
+    }
+
+    /**
+     * The longest renew deadline that keeps the leader's step-down ahead of any follower's expiry when clocks tick up
+     * to 1 % apart: {@code 1.01 x renewDeadline < 0.99 x leaseDuration}.
+     */
+    static long maxRenewDeadlineNanos(Duration leaseDuration) {
+        long bound = leaseDuration.toNanos() / 101 * 99; // < 0.99/1.01 x lease duration
+        return bound - 1;
     }
 
     private static void requirePositive(Setting setting, Duration value) {

@@ -94,11 +94,13 @@ class LeaderElectionMetricsTests {
         assertThat(election.advanceUntil(() -> a.elector().isLeader(), Duration.ofSeconds(30)))
                 .isTrue();
 
-        // Released: the lease was deleted under the leader; it steps down and creates it again.
+        // Released: the lease was deleted under the leader; it steps down and, once the lease has been absent for a
+        // lease duration, creates it again.
         election.store().delete(LEASE);
         election.advance(RETRY_PERIOD);
         assertThat(transitions("revoked", "released")).isEqualTo(1);
-        assertThat(a.elector().isLeader()).isTrue();
+        assertThat(election.advanceUntil(() -> a.elector().isLeader(), LEASE_DURATION.plus(RETRY_PERIOD)))
+                .isTrue();
 
         // Yielded, then (after the hold-off) leading again, then shut down.
         a.elector().yieldLeadership();

@@ -249,6 +249,60 @@ class LeaderElectionAutoConfigurationTests {
     }
 
     @Test
+    void aContextStoppedAndStartedAgainLeadsAgain() {
+        // Spring stops and starts the context around a CRaC checkpoint and restore; users do it by hand.
+        InMemoryLeaseStore store = new InMemoryLeaseStore();
+        contextRunner
+                .withBean(LeaseStore.class, () -> store)
+                .withUserConfiguration(RecordingListeners.class)
+                .run(context -> {
+                    RecordingListeners recorded = context.getBean(RecordingListeners.class);
+                    LeaseElector elector = context.getBean(LeaseElector.class);
+                    await().atMost(Duration.ofSeconds(10)).until(elector::isLeader);
+
+                    context.stop();
+                    assertThat(elector.isLeader()).isFalse();
+                    assertThat(store.get("billing").orElseThrow().record().isHeld())
+                            .isFalse();
+                    context.start();
+
+                    await().atMost(Duration.ofSeconds(10)).until(elector::isLeader);
+                    assertThat(elector.currentTerm().orElseThrow().fencingToken())
+                            .isEqualTo(1);
+                    assertThat(recorded.events)
+                            .containsExactly(
+                                    "granted billing leader=true token=0",
+                                    "listener revoked SHUTDOWN holder=" + recorded.identity,
+                                    "revoked billing leader=false token=0",
+                                    "granted billing leader=true token=1");
+                });
+    }
+
+    @Test
+    void theLeaseNamesTheApplicationAndAnotherApplicationIsRefused(CapturedOutput output) {
+        InMemoryLeaseStore store = new InMemoryLeaseStore();
+        contextRunner.withBean(LeaseStore.class, () -> store).run(billing -> {
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> billing.getBean(LeaseElector.class).isLeader());
+            assertThat(store.get("billing").orElseThrow().record().application())
+                    .isEqualTo("billing");
+            contextRunner
+                    .withBean(LeaseStore.class, () -> store)
+                    .withPropertyValues("spring.application.name=shipping", "leader.lease-name=billing")
+                    .run(shipping -> {
+                        billing.close(); // released: any candidate of billing could take it at once
+                        await().atMost(Duration.ofSeconds(10))
+                                .until(() -> output.toString()
+                                        .contains("belongs to application 'billing', but this candidate is of"
+                                                + " application 'shipping'"));
+                        assertThat(shipping.getBean(LeaseElector.class).isLeader())
+                                .isFalse();
+                        assertThat(output).contains("leader.allow-other-applications=true");
+                    });
+        });
+    }
+
+    @Test
     void yieldFromTheContextHandsLeadershipBack() {
         InMemoryLeaseStore store = new InMemoryLeaseStore();
         contextRunner

@@ -7,7 +7,7 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
-/** The algorithm stands alone: no Spring, no Kubernetes client in {@code dev.leaderpod.core} (house style 1). */
+/** The algorithm stands alone: no Spring, no Kubernetes client in {@code dev.leaderpod.core} (docs/design.md, introduction). */
 class CoreArchitectureTest {
 
     private final JavaClasses core = new ClassFileImporter()

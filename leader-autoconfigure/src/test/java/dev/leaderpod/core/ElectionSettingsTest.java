@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** D3: timings are validated at construction with messages that name the setting. */
+/** docs/design.md, "Validated timings": timings are validated at construction with messages that name the setting. */
 class ElectionSettingsTest {
 
     private static ElectionSettings settings(long lease, long renew, long retry, Long timeoutMillis) {
@@ -38,6 +38,28 @@ class ElectionSettingsTest {
                         e -> assertThat(e.setting()).isEqualTo(Setting.RENEW_DEADLINE))
                 .hasMessageContaining("renew-deadline")
                 .hasMessageContaining("shorter than lease-duration");
+    }
+
+    @Test
+    void renewDeadlineMustLeaveAMarginForClocksTickingOnePercentApart() {
+        // 14.8 s < 15 s, but a leader whose clock runs 1 % slow still leads when a follower whose clock runs 1 % fast
+        // has seen 15 s pass: 14.8 x 1.01 = 14.948 > 15 x 0.99 = 14.85.
+        assertThatThrownBy(() -> new ElectionSettings(
+                        "orders", "me", Duration.ofSeconds(15), Duration.ofMillis(14_800), Duration.ofSeconds(2), null))
+                .isInstanceOfSatisfying(
+                        InvalidSettingException.class,
+                        e -> assertThat(e.setting()).isEqualTo(Setting.RENEW_DEADLINE))
+                .hasMessageContaining("1.01 x renew-deadline must be less than 0.99 x lease-duration")
+                .hasMessageContaining("at most PT14.702S");
+        assertThat(new ElectionSettings(
+                                "orders",
+                                "me",
+                                Duration.ofSeconds(15),
+                                Duration.ofMillis(14_700),
+                                Duration.ofSeconds(2),
+                                null)
+                        .renewDeadline())
+                .isEqualTo(Duration.ofMillis(14_700));
     }
 
     @Test

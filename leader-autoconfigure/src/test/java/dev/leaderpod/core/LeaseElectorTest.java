@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The elector's guarantees (DESIGN D1–D10), each as a scenario on an in-memory store with a stepped clock. All
+ * The elector's guarantees (docs/design.md), each as a scenario on an in-memory store with a stepped clock. All
  * candidates run in the test thread; time moves only when the test says so.
  */
 class LeaseElectorTest {
@@ -47,7 +47,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Acquisition and D4
+    // Acquisition; announce after the write
 
     @Test
     void firstCandidateCreatesTheLeaseAndIsAnnouncedAfterTheWrite() {
@@ -87,7 +87,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D1: expiry by local observation
+    // Expiry by local observation
 
     @ParameterizedTest(name = "wall clock offset {0} h")
     @ValueSource(ints = {5, -5})
@@ -156,7 +156,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D2: step down before anyone can take over
+    // Step down before anyone can take over
 
     @Test
     void leaderWhoseRenewCallsHangStopsLeadingAtTheDeadlineBeforeAnyoneCanTakeOver() {
@@ -251,7 +251,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D6: one write per renew
+    // One write per renew
 
     @Test
     void leaderRenewsWithOneWritePerRetryPeriodAndNoReads() {
@@ -292,7 +292,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D7: watch to be fast, poll to be right
+    // Watch to be fast, poll to be right
 
     @Test
     void followerWithHealthyWatchSendsNoRequestsAtSteadyState() {
@@ -362,7 +362,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D8: ordered graceful shutdown
+    // Ordered graceful shutdown
 
     @Test
     void stopRevokesThenReleasesAndAPollingFollowerAcquiresOnItsNextAttempt() {
@@ -413,7 +413,7 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D9, D10: never single-use; fencing token
+    // Nothing but stop ends the election; fencing tokens strictly increase
 
     @Test
     void candidateThatLostLeadershipReentersAndLeadsAgainWithGreaterTokens() {

@@ -9,7 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** D5 on real threads: callbacks never run on the election thread, and a slow listener never delays a renew. */
+/** docs/design.md, "No I/O on the thread that ends terms", on real threads: callbacks never run on the election thread, and a slow listener never delays a renew. */
 class LeaseElectorThreadingTest {
 
     private final InMemoryLeaseStore store = new InMemoryLeaseStore();

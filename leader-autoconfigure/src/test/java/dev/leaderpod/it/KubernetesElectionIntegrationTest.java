@@ -70,7 +70,9 @@ class KubernetesElectionIntegrationTest {
             members.add(
                     start("m" + i, "leader.lease-duration=15s", "leader.renew-deadline=10s", "leader.retry-period=2s"));
         }
-        await().atMost(Duration.ofSeconds(20)).until(() -> leaders().size() == 1);
+        // The Lease does not exist yet: the first election waits one lease duration (docs/design.md, "Third parties
+        // cannot make two leaders").
+        await().atMost(Duration.ofSeconds(35)).until(() -> leaders().size() == 1);
         await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> grants() == 1);
 
         Member leader = leaders().get(0);

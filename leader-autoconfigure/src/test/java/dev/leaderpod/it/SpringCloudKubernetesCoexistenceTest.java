@@ -24,7 +24,7 @@ import org.springframework.cloud.kubernetes.commons.leader.LeaderInitiator;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
- * D12: with spring-cloud-kubernetes-fabric8-leader on the class path and the app on Kubernetes, exactly one
+ * docs/design.md, "Coexistence with spring-cloud-kubernetes": with spring-cloud-kubernetes-fabric8-leader on the class path and the app on Kubernetes, exactly one
  * election runs — ours — unless the user explicitly turns spring-cloud-kubernetes' ConfigMap election on.
  */
 class SpringCloudKubernetesCoexistenceTest {
@@ -81,6 +81,10 @@ class SpringCloudKubernetesCoexistenceTest {
                         "spring.main.cloud-platform=kubernetes",
                         "spring.application.name=billing",
                         "leader.namespace=test",
+                        // short timings: the first election waits a lease duration for the absent Lease
+                        "leader.lease-duration=3s",
+                        "leader.renew-deadline=2s",
+                        "leader.retry-period=1s",
                         "spring.main.banner-mode=off",
                         "debug=true")
                 .properties(extra)
