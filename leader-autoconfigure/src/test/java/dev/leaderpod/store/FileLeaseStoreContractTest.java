@@ -77,6 +77,15 @@ class FileLeaseStoreContractTest extends LeaseStoreContractTest {
     }
 
     @Test
+    void theFileNamesTheApplicationAndKeepsFullFencingTokens() throws IOException {
+        long beyondInt = (1L << 40) + 3;
+        store.create(NAME, heldByFor("candidate-a", beyondInt, "BillingService"));
+
+        assertThat(Files.readAllLines(leaseFile(), UTF_8))
+                .contains("application=BillingService", "leaseTransitions=" + beyondInt);
+    }
+
+    @Test
     void recreatedLeaseDoesNotReuseVersionsOfTheDeletedOne() throws IOException {
         VersionedLease first = store.create(NAME, HELD_BY_A);
         Files.delete(leaseFile()); // by hand

@@ -9,32 +9,31 @@ import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.LeaseStoreException.Kind;
 import dev.leaderpod.core.VersionedLease;
 import java.io.IOException;
-import java.io.StringReader;
-import java.math.BigDecimal;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryIteratorException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -42,22 +41,28 @@ import java.util.regex.Pattern;
  * several processes on one machine can elect a leader among themselves without a cluster.
  *
  * <p>A write holds an exclusive OS lock on the sidecar file {@code <name>.lock} while it compares versions and
- * replaces the lease file. The new content goes to a temporary file that is then renamed over the lease file
- * atomically, so readers take no lock and never see a half-written file. The version is a counter in the file,
- * starting at a random value and incremented by every write. The file is {@code java.util.Properties} text, for example:
+ * replaces the lease file. The new content goes to a temporary file {@code <name>.lease.<uuid>.tmp} that is then
+ * renamed over the lease file atomically, and the directory is synced, so readers take no lock, never see a
+ * half-written file, and a crash cannot bring back an older version. The version is a counter in the file, starting
+ * at a random value and incremented by every write. The file is {@code java.util.Properties} text (see
+ * {@link LeaseFile}), for example:
  *
  * <pre>
  * # Lease billing. Replaced atomically on every write; edit only while no candidate runs.
  * version=42
  * holderIdentity=worker-1-7f3a
+ * application=billing-service
  * leaseDurationSeconds=15
  * acquireTime=2024-05-01T10:15:30.123456Z
  * renewTime=2024-05-01T10:27:02.004211Z
  * leaseTransitions=3
  * </pre>
  *
- * A missing line reads as a {@code null} field; a line that cannot be parsed makes the file corrupt, reported as
- * {@link Kind#OTHER} naming the file.
+ * <p>The directory is often under {@code /tmp}, where cleaners delete files. A call that finds the directory gone
+ * makes it again (a lease that vanished with it reads as absent); a writer whose lock file was deleted while it
+ * waited or wrote notices and starts over on the new lock file; temporary files left by a writer killed before its
+ * rename are deleted by the next write. Every failure is a {@link LeaseStoreException} naming the path and what to
+ * do.
  *
  * <p>Limits: the directory must be on a local file system (OS locks over network file systems are unreliable);
  * a candidate waits at most the lock timeout for another process's write, reported as {@link Kind#TIMEOUT}; this
@@ -68,15 +73,13 @@ public class FileLeaseStore implements LeaseStore {
     /** How long a write waits for another writer of the same lease, unless told otherwise. */
     public static final Duration DEFAULT_LOCK_TIMEOUT = Duration.ofSeconds(5);
 
-    private static final String VERSION = "version";
-    private static final String HOLDER_IDENTITY = "holderIdentity";
-    private static final String LEASE_DURATION_SECONDS = "leaseDurationSeconds";
-    private static final String ACQUIRE_TIME = "acquireTime";
-    private static final String RENEW_TIME = "renewTime";
-    private static final String LEASE_TRANSITIONS = "leaseTransitions";
-
     // Lease names become file names: allow what a Kubernetes object name allows, nothing that walks the tree.
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
+
+    // <lease name>.lease.<random UUID>.tmp: the name is whatever precedes the last ".lease.<uuid>.tmp", so the
+    // temporary files of a lease called "billing.lease.x" are not mistaken for those of "billing".
+    private static final Pattern TEMPORARY =
+            Pattern.compile("(.+)\\.lease\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp");
 
     /*
      * OS file locks belong to the whole process: a second FileChannel.lock() on a file this JVM already locks
@@ -87,6 +90,8 @@ public class FileLeaseStore implements LeaseStore {
 
     private final Path directory;
     private final Duration lockTimeout;
+    private final Steps steps;
+    private final ConcurrentMap<Path, ReentrantLock> jvmLocks;
 
     /** A store in {@code directory}, created if missing, waiting at most {@link #DEFAULT_LOCK_TIMEOUT} to write. */
     public FileLeaseStore(Path directory) {
@@ -100,6 +105,14 @@ public class FileLeaseStore implements LeaseStore {
      * @throws LeaseStoreException if the directory cannot be created or is not writable
      */
     public FileLeaseStore(Path directory, Duration lockTimeout) {
+        this(directory, lockTimeout, Steps.REAL, JVM_LOCKS);
+    }
+
+    /**
+     * For tests: {@code steps} to act between the steps of a write, and {@code jvmLocks} of its own to behave
+     * towards other instances as another process would.
+     */
+    FileLeaseStore(Path directory, Duration lockTimeout, Steps steps, ConcurrentMap<Path, ReentrantLock> jvmLocks) {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(lockTimeout, "lockTimeout");
         if (lockTimeout.isNegative() || lockTimeout.isZero()) {
@@ -111,33 +124,45 @@ public class FileLeaseStore implements LeaseStore {
             // The real path, so that two stores reaching one directory through different paths share JVM_LOCKS.
             this.directory = absolute.toRealPath();
         } catch (IOException e) {
-            throw new LeaseStoreException(kindOf(e), "cannot create lease directory " + absolute + ": " + reason(e), e);
+            throw new LeaseStoreException(
+                    kindOf(e),
+                    "cannot create lease directory " + absolute + ": " + reason(e) + "; " + advice(absolute, e),
+                    e);
         }
         if (!Files.isWritable(this.directory)) {
             throw new LeaseStoreException(
                     Kind.FORBIDDEN,
-                    "lease directory " + this.directory + " is not writable by this process (user "
-                            + System.getProperty("user.name") + ")");
+                    "lease directory " + this.directory + " is not writable by this process; "
+                            + advice(this.directory, new AccessDeniedException(this.directory.toString())));
         }
         this.lockTimeout = lockTimeout;
+        this.steps = Objects.requireNonNull(steps, "steps");
+        this.jvmLocks = Objects.requireNonNull(jvmLocks, "jvmLocks");
     }
 
     @Override
     public Optional<VersionedLease> get(String name) {
-        return read(leaseFile(name));
+        Path file = leaseFile(name);
+        return translated("read lease file", file, () -> {
+            Optional<VersionedLease> lease = read(file);
+            if (lease.isEmpty()) {
+                ensureDirectory();
+            }
+            return lease;
+        });
     }
 
     @Override
     public VersionedLease create(String name, LeaseRecord record) {
         Objects.requireNonNull(record, "record");
         Path file = leaseFile(name);
-        return underLock(name, () -> {
+        return underLock(name, held -> {
             if (Files.exists(file)) {
                 throw new LeaseConflictException(describe(name) + " already exists");
             }
-            // A random start, so a candidate holding a version from before the file was deleted by hand cannot
-            // match a version of the new file.
-            return write(name, file, record, ThreadLocalRandom.current().nextLong(1, 1L << 48));
+            // A random start, so a candidate holding a version from before the file was deleted (by hand or with
+            // the directory) cannot match a version of the new file.
+            return write(name, file, record, ThreadLocalRandom.current().nextLong(1, 1L << 48), held);
         });
     }
 
@@ -146,14 +171,14 @@ public class FileLeaseStore implements LeaseStore {
         Objects.requireNonNull(record, "record");
         Objects.requireNonNull(expectedVersion, "expectedVersion");
         Path file = leaseFile(name);
-        return underLock(name, () -> {
+        return underLock(name, held -> {
             VersionedLease current =
                     read(file).orElseThrow(() -> new LeaseConflictException(describe(name) + " does not exist"));
             if (!current.version().equals(expectedVersion)) {
                 throw new LeaseConflictException(
                         describe(name) + " is at version " + current.version() + ", not " + expectedVersion);
             }
-            return write(name, file, record, Long.parseLong(current.version()) + 1);
+            return write(name, file, record, Long.parseLong(current.version()) + 1, held);
         });
     }
 
@@ -172,50 +197,170 @@ public class FileLeaseStore implements LeaseStore {
         return directory.resolve(name + ".lease");
     }
 
+    /*
+     * "Nothing but stop ends the election" (docs/design.md): the directory is often under /tmp, and a cleaner or an
+     * rm -rf that removes it must not make every later call fail. A call that finds it missing makes it again;
+     * the lease it held is gone, which candidates handle as a lease never created.
+     */
+    private void ensureDirectory() throws IOException {
+        if (!Files.isDirectory(directory)) {
+            Files.createDirectories(directory);
+        }
+    }
+
     // --- locking
 
+    /**
+     * The steps of a write where a test can act as another process, a cleaner or a failing file system would.
+     * {@link #REAL} does what production does.
+     */
+    interface Steps {
+        Steps REAL = new Steps() {};
+
+        /** A writer found {@code lockFile} locked by someone else and starts waiting. */
+        default void waitingForLock(Path lockFile) {}
+
+        /** A writer holds the lock, has compared versions and written {@code temporary}; it renames next. */
+        default void beforeRename(Path temporary, Path leaseFile) throws IOException {}
+
+        /** Makes the renames in {@code directory} durable. */
+        default void syncDirectory(Path directory) throws IOException {
+            try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+                channel.force(true);
+            }
+        }
+    }
+
     private interface LockedAction<T> {
-        T run() throws IOException;
+        T run(HeldLock held) throws IOException, LockLost;
+    }
+
+    /** The lock file changed under a writer, or its directory vanished: nothing was renamed, start over. */
+    private static final class LockLost extends Exception {
+        LockLost() {
+            super(null, null, false, false);
+        }
     }
 
     private <T> T underLock(String name, LockedAction<T> action) {
         Path lockFile = directory.resolve(name + ".lock");
         long deadline = System.nanoTime() + lockTimeout.toNanos();
-        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(lockFile, path -> new ReentrantLock());
+        ReentrantLock jvmLock = jvmLocks.computeIfAbsent(lockFile, path -> new ReentrantLock());
         try {
             if (!jvmLock.tryLock(lockTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                throw lockTimedOut(lockFile, "another thread of this process");
+                throw lockTimedOut(lockFile, "another thread of this process holds it");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LeaseStoreException(Kind.OTHER, "interrupted while waiting for " + lockFile, e);
         }
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            // The lock file is never deleted: deleting it would let two writers lock two different files.
-            try (FileLock ignored = lockBefore(deadline, channel, lockFile)) {
-                return action.run();
-            }
-        } catch (IOException e) {
-            throw new LeaseStoreException(kindOf(e), "cannot write " + describe(name) + ": " + reason(e), e);
+        try {
+            return translated("write lease file", leaseFile(name), () -> {
+                for (int attempt = 1; ; attempt++) {
+                    ensureDirectory();
+                    try (HeldLock held = HeldLock.acquire(lockFile, deadline, steps)) {
+                        removeLeftoverTemporaries(name);
+                        return action.run(held);
+                    } catch (LockLost lost) {
+                        // Starting over is safe, nothing was renamed; it stays within the one lock timeout.
+                        if (System.nanoTime() - deadline >= 0) {
+                            throw lockTimedOut(
+                                    lockFile,
+                                    "it or its directory vanished " + attempt + " times while this process wrote;"
+                                            + " is something deleting files in " + directory + "?");
+                        }
+                    }
+                }
+            });
         } finally {
             jvmLock.unlock();
         }
     }
 
+    /**
+     * An OS lock on the lock file, and which file that was. The lock guards the lease only while the path still
+     * names that file: once the file is unlinked (by a cleaner), the next writer creates a new one and locks it
+     * although this lock is still held, and the two would compare-and-set at once.
+     */
+    private static final class HeldLock implements AutoCloseable {
+
+        private static final Object MISSING = new Object();
+
+        private final Path path;
+        private final FileChannel channel;
+        // The file key (device and inode on Unix), or null where the file system has none (Windows); there the
+        // identity cannot be checked and the lock is trusted as before.
+        private final Object key;
+
+        private HeldLock(Path path, FileChannel channel, Object key) {
+            this.path = path;
+            this.channel = channel;
+            this.key = key;
+        }
+
+        static HeldLock acquire(Path path, long deadline, Steps steps) throws IOException, LockLost {
+            // A channel cannot tell its file key, so read the path's before and after opening: if it named one
+            // file both times, that is the file opened. A lock file created just now takes a second round.
+            Object before = identity(path);
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            boolean held = false;
+            try {
+                Object key = identity(path);
+                if (key != null && (key == MISSING || !key.equals(before))) {
+                    throw new LockLost();
+                }
+                lockBefore(deadline, channel, path, steps);
+                // While this writer waited, the file it waits for may have been unlinked and a new one locked by
+                // another writer: then this lock guards nothing.
+                if (key != null && !key.equals(identity(path))) {
+                    throw new LockLost();
+                }
+                held = true;
+                return new HeldLock(path, channel, key);
+            } finally {
+                if (!held) {
+                    channel.close(); // releases the lock too
+                }
+            }
+        }
+
+        /** Whether the path still names the locked file, so that nobody else can hold the lock. */
+        boolean stillHeld() throws IOException {
+            return key == null || key.equals(identity(path));
+        }
+
+        private static Object identity(Path path) throws IOException {
+            try {
+                return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            } catch (NoSuchFileException e) {
+                return MISSING;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close(); // releases the lock
+        }
+    }
+
     // Polls instead of FileChannel.lock(), which cannot time out: a stopped process must not hang every candidate.
-    private static FileLock lockBefore(long deadline, FileChannel channel, Path lockFile) throws IOException {
+    private static void lockBefore(long deadline, FileChannel channel, Path lockFile, Steps steps) throws IOException {
         long pauseMillis = 1;
+        boolean waiting = false;
         while (true) {
             try {
-                FileLock lock = channel.tryLock();
-                if (lock != null) {
-                    return lock;
+                if (channel.tryLock() != null) {
+                    return;
                 }
             } catch (OverlappingFileLockException e) {
                 // Only if this class is loaded twice in one JVM (two class loaders, two JVM_LOCKS): wait as well.
             }
+            if (!waiting) {
+                waiting = true;
+                steps.waitingForLock(lockFile);
+            }
             if (System.nanoTime() - deadline >= 0) {
-                throw lockTimedOut(lockFile, "another process");
+                throw lockTimedOut(lockFile, "another process holds it (a process stopped while writing?)");
             }
             try {
                 Thread.sleep(pauseMillis);
@@ -227,78 +372,27 @@ public class FileLeaseStore implements LeaseStore {
         }
     }
 
-    private static LeaseStoreException lockTimedOut(Path lockFile, String holder) {
-        return new LeaseStoreException(
-                Kind.TIMEOUT,
-                "could not lock " + lockFile + " in time: " + holder + " holds it (a process stopped while writing?)");
+    private static LeaseStoreException lockTimedOut(Path lockFile, String why) {
+        return new LeaseStoreException(Kind.TIMEOUT, "could not lock " + lockFile + " in time: " + why);
     }
 
     // --- reading and writing
 
-    private Optional<VersionedLease> read(Path file) {
+    private static Optional<VersionedLease> read(Path file) throws IOException {
         String content;
         try {
             content = Files.readString(file, UTF_8);
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (CharacterCodingException e) {
-            throw corrupt(file, "it is not UTF-8 text", e);
-        } catch (IOException e) {
-            throw new LeaseStoreException(kindOf(e), "cannot read lease file " + file + ": " + reason(e), e);
+            throw LeaseFile.corrupt(file, "it is not UTF-8 text", e);
         }
-        return Optional.of(parse(file, content));
+        return Optional.of(LeaseFile.parse(file, content));
     }
 
-    private static VersionedLease parse(Path file, String content) {
-        Properties properties = new Properties();
-        try {
-            properties.load(new StringReader(content));
-        } catch (IOException | IllegalArgumentException e) {
-            throw corrupt(file, "it is not key=value text (" + e.getMessage() + ")", e);
-        }
-        String version = properties.getProperty(VERSION);
-        if (version == null) {
-            throw corrupt(file, "it has no '" + VERSION + "' line", null);
-        }
-        LeaseRecord record = new LeaseRecord(
-                properties.getProperty(HOLDER_IDENTITY),
-                field(file, properties, LEASE_DURATION_SECONDS, FileLeaseStore::parseSeconds),
-                field(file, properties, ACQUIRE_TIME, Instant::parse),
-                field(file, properties, RENEW_TIME, Instant::parse),
-                field(file, properties, LEASE_TRANSITIONS, Long::valueOf));
-        return new VersionedLease(
-                record, field(file, properties, VERSION, Long::valueOf).toString());
-    }
-
-    private static <T> T field(Path file, Properties properties, String key, Function<String, T> parser) {
-        String value = properties.getProperty(key);
-        if (value == null) {
-            return null;
-        }
-        try {
-            return parser.apply(value.strip());
-        } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
-            throw corrupt(file, "'" + key + "=" + value + "' cannot be parsed", e);
-        }
-    }
-
-    private static Duration parseSeconds(String seconds) {
-        BigDecimal value = new BigDecimal(seconds);
-        return Duration.ofSeconds(
-                value.longValue(),
-                value.remainder(BigDecimal.ONE).movePointRight(9).intValue());
-    }
-
-    private static LeaseStoreException corrupt(Path file, String why, Exception cause) {
-        return new LeaseStoreException(
-                Kind.OTHER,
-                "lease file " + file + " is corrupt: " + why
-                        + "; delete it to reset the lease (candidates then create it anew)",
-                cause);
-    }
-
-    private VersionedLease write(String name, Path file, LeaseRecord record, long version) throws IOException {
-        byte[] content = format(name, record, version).getBytes(UTF_8);
+    private VersionedLease write(String name, Path file, LeaseRecord record, long version, HeldLock held)
+            throws IOException, LockLost {
+        byte[] content = LeaseFile.format(name, record, version).getBytes(UTF_8);
         Path temporary = directory.resolve(name + ".lease." + UUID.randomUUID() + ".tmp");
         try {
             try (FileChannel channel =
@@ -310,78 +404,110 @@ public class FileLeaseStore implements LeaseStore {
                 // On disk before the rename: after a power loss the lease is old or new, never an empty file.
                 channel.force(true);
             }
+            steps.beforeRename(temporary, file);
+            // Checked as late as possible: if the lock file was unlinked since this writer locked it, another may
+            // have locked a new one and be comparing versions now. (Between this check and the rename a window of
+            // a few system calls remains; a lock on a file that others may delete cannot close it.)
+            if (!held.stillHeld()) {
+                throw new LockLost();
+            }
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (NoSuchFileException e) {
+            // The directory, or this temporary file, vanished before the rename: a cleaner, or a writer that
+            // locked a new lock file and removed what it took for leftovers. Nothing was renamed.
+            throw new LockLost();
         } finally {
             Files.deleteIfExists(temporary);
         }
+        syncDirectory();
         return new VersionedLease(record, Long.toString(version));
     }
 
-    private static String format(String name, LeaseRecord record, long version) {
-        StringBuilder text = new StringBuilder()
-                .append("# Lease ")
-                .append(name)
-                .append(". Replaced atomically on every write; edit only while no candidate runs.\n");
-        line(text, VERSION, Long.toString(version));
-        line(text, HOLDER_IDENTITY, record.holderIdentity());
-        if (record.leaseDuration() != null) {
-            line(text, LEASE_DURATION_SECONDS, seconds(record.leaseDuration()));
-        }
-        if (record.acquireTime() != null) {
-            line(text, ACQUIRE_TIME, record.acquireTime().toString());
-        }
-        if (record.renewTime() != null) {
-            line(text, RENEW_TIME, record.renewTime().toString());
-        }
-        if (record.leaseTransitions() != null) {
-            line(text, LEASE_TRANSITIONS, record.leaseTransitions().toString());
-        }
-        return text.toString();
-    }
-
-    private static String seconds(Duration duration) {
-        BigDecimal seconds = BigDecimal.valueOf(duration.getSeconds())
-                .add(BigDecimal.valueOf(duration.getNano(), 9))
-                .stripTrailingZeros();
-        return seconds.scale() < 0 ? seconds.setScale(0).toPlainString() : seconds.toPlainString();
-    }
-
-    private static void line(StringBuilder text, String key, String value) {
-        if (value != null) {
-            text.append(key).append('=').append(escape(value)).append('\n');
+    /*
+     * The rename is atomic but lives in the directory's own data: until the directory reaches the disk, a crash can
+     * bring back the previous lease file, with a version candidates have already moved past.
+     */
+    private void syncDirectory() {
+        try {
+            steps.syncDirectory(directory);
+        } catch (IOException e) {
+            // Some platforms and file systems cannot open or force a directory (Windows, some network or FUSE
+            // mounts). The write has happened: failing the call now would tell the caller otherwise.
         }
     }
 
-    // Escapes what java.util.Properties would otherwise read differently: backslashes, line breaks, control
-    // characters and leading white space.
-    private static String escape(String value) {
-        StringBuilder escaped = new StringBuilder(value.length());
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '\\' -> escaped.append("\\\\");
-                case '\n' -> escaped.append("\\n");
-                case '\r' -> escaped.append("\\r");
-                case '\t' -> escaped.append("\\t");
-                case '\f' -> escaped.append("\\f");
-                case ' ' -> escaped.append(i == 0 ? "\\ " : " ");
-                default -> {
-                    if (Character.isISOControl(c)) {
-                        escaped.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        escaped.append(c);
-                    }
-                }
+    /*
+     * Only a writer holding the lock writes a temporary file, and it deletes its own before letting go. Any found
+     * while holding the lock was left by a writer killed between writing and renaming; every write removes them,
+     * so that they cannot pile up.
+     */
+    private void removeLeftoverTemporaries(String name) {
+        DirectoryStream.Filter<Path> leftover = entry -> {
+            Matcher temporary = TEMPORARY.matcher(entry.getFileName().toString());
+            return temporary.matches() && temporary.group(1).equals(name);
+        };
+        try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(directory, leftover)) {
+            for (Path each : leftovers) {
+                Files.deleteIfExists(each);
             }
+        } catch (IOException | DirectoryIteratorException e) {
+            // Housekeeping only: the write that follows reports any real trouble with the directory itself.
         }
-        return escaped.toString();
     }
 
-    private static Kind kindOf(IOException e) {
-        return e instanceof AccessDeniedException ? Kind.FORBIDDEN : Kind.OTHER;
+    // --- failures
+
+    private interface FileAction<T> {
+        T run() throws IOException;
     }
 
-    private static String reason(IOException e) {
+    /**
+     * Runs {@code action}, turning whatever the file system throws into a {@link LeaseStoreException} that names
+     * the path and what to do: the caller is the election, which must go on (see "Nothing but stop ends the
+     * election", docs/design.md) and so must never meet an unexpected exception or error.
+     */
+    private <T> T translated(String doing, Path path, FileAction<T> action) {
+        try {
+            return action.run();
+        } catch (ClosedByInterruptException e) {
+            throw new LeaseStoreException(Kind.OTHER, "interrupted while " + doing + " " + path, e);
+        } catch (IOException e) {
+            throw failure(doing, path, e);
+        } catch (UncheckedIOException e) {
+            throw failure(doing, path, e.getCause());
+        } catch (SecurityException e) {
+            throw failure(doing, path, e);
+        } catch (Error e) {
+            if (e instanceof VirtualMachineError) {
+                throw e; // out of memory and the like: nothing a retry of the election could cure
+            }
+            throw failure(doing, path, e);
+        }
+    }
+
+    private LeaseStoreException failure(String doing, Path path, Throwable cause) {
+        return new LeaseStoreException(
+                kindOf(cause),
+                "cannot " + doing + " " + path + ": " + reason(cause) + "; " + advice(directory, cause),
+                cause);
+    }
+
+    private static String advice(Path directory, Throwable cause) {
+        if (cause instanceof AccessDeniedException || cause instanceof SecurityException) {
+            return "user " + System.getProperty("user.name") + " needs read and write access to " + directory
+                    + " and the files in it: grant it, or choose a lease directory that user owns";
+        }
+        if (Files.exists(directory) && !Files.isDirectory(directory)) {
+            return directory + " is not a directory: move that file away, or choose another lease directory";
+        }
+        return "check that " + directory + " is a writable directory on a local file system";
+    }
+
+    private static Kind kindOf(Throwable e) {
+        return e instanceof AccessDeniedException || e instanceof SecurityException ? Kind.FORBIDDEN : Kind.OTHER;
+    }
+
+    private static String reason(Throwable e) {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
     }
 }
