@@ -89,6 +89,21 @@ class LeaseElectorLogTest {
     }
 
     @Test
+    void aWatchThatCannotStartIsWarnedAboutOnceAndItsRecoveryOnce(CapturedOutput output) {
+        election.candidate("a", true).start();
+        Candidate b =
+                election.candidate("b", true).failWatchesWith(Kind.FORBIDDEN).start();
+
+        election.advance(Duration.ofMinutes(5));
+        b.failWatchesWith(null);
+        election.advance(Duration.ofMinutes(1));
+
+        assertThat(count(output, "b: cannot watch ScriptedStore orders")).isEqualTo(1);
+        assertThat(output).contains("polling every PT2S instead");
+        assertThat(count(output, "b: watching ScriptedStore orders again")).isEqualTo(1);
+    }
+
+    @Test
     void aSingleLostRaceIsNoWarning(CapturedOutput output) {
         AtomicInteger conflicts = new AtomicInteger();
         ElectionMonitor countConflicts = new ElectionMonitor() {

@@ -115,6 +115,12 @@ public final class SteppedElection {
             return this;
         }
 
+        /** Every watch this candidate starts ends at once with {@code kind} (a Role without "watch"). */
+        public Candidate failWatchesWith(LeaseStoreException.Kind kind) {
+            store.failWatchesWith(kind);
+            return this;
+        }
+
         public void heal() {
             store.heal();
         }
