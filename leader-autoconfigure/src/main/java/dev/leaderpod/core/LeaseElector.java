@@ -351,6 +351,7 @@ public final class LeaseElector implements Leadership {
         }
         long deadline = clock.nanoTime() + timeout.toNanos();
         stopping = true;
+        calls.close(); // outcomes of calls still in flight belong to this run only
         // 1. Revoke first: listeners drain leader-only work before the lease is given to anybody else.
         Term term = leading.getAndSet(null);
         if (term != null) {

@@ -56,6 +56,7 @@ final class StoreCalls {
     private final ElectionMonitor monitor;
     private final Consumer<Throwable> onContinuationFailure;
     private final Consumer<Outcome<?>> onOutcome;
+    private volatile boolean closed;
 
     /**
      * @param onOutcome sees every outcome (but a watch's) before its continuation, on the election thread
@@ -80,6 +81,14 @@ final class StoreCalls {
         this.monitor = monitor;
     }
 
+    /**
+     * Drops the outcomes of every call still in flight: they belong to a run of the election that has ended (a
+     * stopped elector may be started again, with new calls).
+     */
+    void close() {
+        closed = true;
+    }
+
     /** The longest the elector waits for one call before it abandons it. */
     Duration bound() {
         return bound;
@@ -102,26 +111,33 @@ final class StoreCalls {
         AtomicBoolean done = new AtomicBoolean();
         ScheduledFuture<?>[] timeout = new ScheduledFuture<?>[1];
         Continuation<T> once = outcome -> {
-            if (done.compareAndSet(false, true)) {
-                if (timeout[0] != null) {
-                    timeout[0].cancel(false);
+            if (!done.compareAndSet(false, true)) {
+                return;
+            }
+            if (timeout[0] != null) {
+                timeout[0].cancel(false);
+            }
+            if (closed) {
+                if (!outcome.failed()) {
+                    discardQuietly(discardLate, outcome.value());
                 }
-                LeaseStoreException.Kind failure = outcome.failed() ? outcome.kind() : null;
-                try {
-                    if (operation != StoreOperation.WATCH) {
-                        monitor.storeCall(operation.key(), Duration.ofNanos(clock.nanoTime() - start), failure);
-                    }
-                } catch (Throwable e) {
-                    log.warn("Election monitor failed for {} of {}", operation.key(), lease, e);
+                return;
+            }
+            LeaseStoreException.Kind failure = outcome.failed() ? outcome.kind() : null;
+            try {
+                if (operation != StoreOperation.WATCH) {
+                    monitor.storeCall(operation.key(), Duration.ofNanos(clock.nanoTime() - start), failure);
                 }
-                try {
-                    if (operation != StoreOperation.WATCH) {
-                        onOutcome.accept(outcome);
-                    }
-                    then.accept(outcome);
-                } catch (Throwable e) {
-                    onContinuationFailure.accept(e);
+            } catch (Throwable e) {
+                log.warn("Election monitor failed for {} of {}", operation.key(), lease, e);
+            }
+            try {
+                if (operation != StoreOperation.WATCH) {
+                    onOutcome.accept(outcome);
                 }
+                then.accept(outcome);
+            } catch (Throwable e) {
+                onContinuationFailure.accept(e);
             }
         };
         try {
@@ -145,7 +161,7 @@ final class StoreCalls {
                 } catch (Throwable e) { // Errors too: a store must not end the election
                     outcome = new Outcome<>(null, e);
                 }
-                if (done.get()) {
+                if (done.get() || closed) {
                     log.debug("{} of {} answered after it was abandoned: {}", operation.key(), lease, outcome);
                     if (!outcome.failed()) {
                         discardQuietly(discardLate, outcome.value());
