@@ -1,0 +1,115 @@
+package dev.leaderpod.core;
+
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The threads that electors run on, shared by every election of an application (docs/design.md, "No I/O on the
+ * thread that ends terms"):
+ *
+ * <ul>
+ *   <li>one <b>election thread</b> for the algorithms and timers of all elections; it never performs or waits for
+ *       I/O, so no store call can delay the end of a term;
+ *   <li>an <b>event thread</b> for listeners, which exists only while there is something to deliver (and 5 s after);
+ *   <li><b>I/O threads</b> for store calls, which exist only while a call runs (and half a second after); a call that
+ *       hangs keeps its thread, and more than {@value #MAX_IO_THREADS} hung calls make new calls fail at once instead
+ *       of piling up threads.
+ * </ul>
+ *
+ * At rest an application therefore keeps one thread for all its elections. An elector owns no threads: it runs on the
+ * runtime it is given, or on a private one it creates when it starts and ends when it stops.
+ */
+public final class ElectionRuntime implements AutoCloseable {
+
+    /** Hung store calls that may hold an I/O thread before new calls fail at once. */
+    static final int MAX_IO_THREADS = 4;
+
+    private final ScheduledExecutorService election;
+    private final ScheduledExecutorService events;
+    private final Executor io;
+    private final boolean owned;
+
+    private ElectionRuntime(
+            ScheduledExecutorService election, ScheduledExecutorService events, Executor io, boolean owned) {
+        this.election = election;
+        this.events = events;
+        this.io = io;
+        this.owned = owned;
+    }
+
+    /**
+     * A runtime with its own daemon threads, named {@code leader-election}, {@code leader-events} and {@code leader-io},
+     * each followed by {@code -<suffix>} unless the suffix is empty; {@link #close()} ends them.
+     */
+    public static ElectionRuntime create(String suffix) {
+        String tail = (suffix == null || suffix.isEmpty()) ? "" : "-" + suffix;
+        ScheduledThreadPoolExecutor election =
+                new ScheduledThreadPoolExecutor(1, daemonThreads("leader-election" + tail));
+        election.setRemoveOnCancelPolicy(true);
+        ScheduledThreadPoolExecutor events = new ScheduledThreadPoolExecutor(1, daemonThreads("leader-events" + tail));
+        events.setRemoveOnCancelPolicy(true);
+        events.setKeepAliveTime(5, TimeUnit.SECONDS);
+        events.allowCoreThreadTimeOut(true);
+        ThreadPoolExecutor io = new ThreadPoolExecutor(
+                0,
+                MAX_IO_THREADS,
+                500,
+                TimeUnit.MILLISECONDS,
+                new SynchronousQueue<>(),
+                daemonThreads("leader-io" + tail));
+        return new ElectionRuntime(election, events, io, true);
+    }
+
+    /**
+     * A runtime on the caller's executors, which the caller owns ({@link #close()} leaves them alone). {@code election}
+     * must run one task at a time and is never blocked by electors; {@code events} must run tasks one at a time in
+     * submission order; {@code io} runs store calls, which may block or hang, and should start a new thread rather
+     * than queue behind a hung call.
+     */
+    public static ElectionRuntime of(ScheduledExecutorService election, ScheduledExecutorService events, Executor io) {
+        return new ElectionRuntime(
+                Objects.requireNonNull(election, "election"),
+                Objects.requireNonNull(events, "events"),
+                Objects.requireNonNull(io, "io"),
+                false);
+    }
+
+    ScheduledExecutorService election() {
+        return election;
+    }
+
+    ScheduledExecutorService events() {
+        return events;
+    }
+
+    Executor io() {
+        return io;
+    }
+
+    /** Ends the threads of a runtime made by {@link #create}; hung store calls are interrupted. */
+    @Override
+    public void close() {
+        if (owned) {
+            election.shutdownNow();
+            events.shutdown();
+            ((ExecutorService) io).shutdownNow();
+        }
+    }
+
+    private static ThreadFactory daemonThreads(String name) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, count.getAndIncrement() == 0 ? name : name + "-" + count.get());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

@@ -1,0 +1,151 @@
+package dev.leaderpod.core;
+
+import java.time.Duration;
+
+/**
+ * What one candidate knows of the lease and since when, by its own monotonic clock — the basis of every expiry
+ * decision (docs/design.md, "Expiry by local observation" and "Third parties cannot make two leaders"). Confined to
+ * the election thread, except the fields {@link ElectionSnapshot} reads.
+ */
+final class ObservedLease {
+
+    /** The duration a release writes: a lease with no holder and at most this duration was given up by its holder. */
+    static final Duration RELEASED_DURATION = Duration.ofSeconds(1);
+
+    private final ElectionClock clock;
+    private final Duration ownDuration;
+
+    private volatile VersionedLease lease;
+    private volatile long changedAtNanos;
+    private boolean absent;
+    /** Whether {@link #lease} is known current: read since the watch (re)started, and kept so by it. */
+    private boolean current;
+    /** Highest fencing token ever seen or written, so tokens keep growing whatever happens to the lease. */
+    private long highestToken = -1;
+    /** Longest duration of a held record seen: an absent lease is waited out for at least as long. */
+    private Duration longestDuration = Duration.ZERO;
+
+    ObservedLease(ElectionClock clock, Duration ownDuration) {
+        this.clock = clock;
+        this.ownDuration = ownDuration;
+    }
+
+    /** The lease as last read, watched or written, or null (never seen, or absent). */
+    VersionedLease lease() {
+        return lease;
+    }
+
+    /** When the lease (or its absence) was first seen as it is now. */
+    long changedAtNanos() {
+        return changedAtNanos;
+    }
+
+    boolean absent() {
+        return absent;
+    }
+
+    boolean current() {
+        return current;
+    }
+
+    void current(boolean current) {
+        this.current = current;
+    }
+
+    /**
+     * Records a lease that was read or watched; the expiry clock restarts only when its version or content changed.
+     *
+     * @return whether it changed
+     */
+    boolean see(VersionedLease seen) {
+        LeaseRecord record = seen.record();
+        highestToken = Math.max(highestToken, record.transitionsOrZero());
+        if (record.isHeld()
+                && record.leaseDuration() != null
+                && record.leaseDuration().compareTo(longestDuration) > 0) {
+            longestDuration = record.leaseDuration();
+        }
+        VersionedLease previous = lease;
+        boolean changed = absent
+                || previous == null
+                || !previous.version().equals(seen.version())
+                || !previous.record().equals(record);
+        if (changed) {
+            lease = seen;
+            changedAtNanos = clock.nanoTime();
+        }
+        absent = false;
+        return changed;
+    }
+
+    /**
+     * Records that the lease is absent. The expiry clock starts at the first sight of the absence, as for a record that
+     * stopped changing; a store that proves the lease never existed lets it be created at once.
+     *
+     * @return whether the lease was seen before (so it was deleted)
+     */
+    boolean seeAbsent(boolean neverExisted) {
+        boolean deleted = !absent && lease != null;
+        if (!absent || lease != null) {
+            absent = true;
+            lease = null;
+            changedAtNanos = neverExisted ? clock.nanoTime() - absenceWaitNanos() : clock.nanoTime();
+        } else if (neverExisted) {
+            changedAtNanos = Math.min(changedAtNanos, clock.nanoTime() - absenceWaitNanos());
+        }
+        return deleted;
+    }
+
+    /** Records this candidate's own successful write, sent at {@code sentAtNanos}. */
+    void seeOwnWrite(VersionedLease written, long sentAtNanos) {
+        highestToken = Math.max(highestToken, written.record().transitionsOrZero());
+        lease = written;
+        absent = false;
+        changedAtNanos = sentAtNanos;
+    }
+
+    /** Whether {@code record} has not changed for its expiry time by this candidate's clock. */
+    boolean expired(LeaseRecord record) {
+        return clock.nanoTime() - changedAtNanos >= expiryNanos(record);
+    }
+
+    /**
+     * How long a record must stay unchanged before it counts as expired: the longer of the record's duration and
+     * ours, so that a duration shortened by a third party (or missing, zero, negative) never shortens the wait.
+     */
+    long expiryNanos(LeaseRecord record) {
+        Duration duration = record.leaseDuration();
+        return (duration == null || duration.compareTo(ownDuration) < 0) ? ownDuration.toNanos() : duration.toNanos();
+    }
+
+    /** Nanoseconds until the observed record (or absence) expires; negative once it has. */
+    long untilExpiryNanos() {
+        long wait = absent ? absenceWaitNanos() : lease == null ? 0 : expiryNanos(lease.record());
+        return changedAtNanos + wait - clock.nanoTime();
+    }
+
+    long absenceWaitNanos() {
+        return Math.max(ownDuration.toNanos(), longestDuration.toNanos());
+    }
+
+    boolean absenceExpired() {
+        return absent && clock.nanoTime() - changedAtNanos >= absenceWaitNanos();
+    }
+
+    /** The first token of a new lease: above every token seen (0 if none). */
+    long firstToken() {
+        return highestToken + 1;
+    }
+
+    /** The token of a new term over {@code record}: above the record's and above every token seen or written. */
+    long nextToken(LeaseRecord record) {
+        return Math.max(record.transitionsOrZero(), highestToken) + 1;
+    }
+
+    /** A lease its holder gave up: no holder, and the 1 s duration of a release (ours, client-go's, fabric8's). */
+    static boolean isRelease(LeaseRecord record) {
+        return !record.isHeld()
+                && record.leaseDuration() != null
+                && record.leaseDuration().compareTo(RELEASED_DURATION) <= 0;
+    }
+}
