@@ -2,6 +2,7 @@ package dev.leaderpod.autoconfigure;
 
 import dev.leaderpod.autoconfigure.LeaderProperties.StoreType;
 import dev.leaderpod.core.ElectionMonitor;
+import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.LeadershipListener;
@@ -54,16 +55,25 @@ public class LeaderElectionAutoConfiguration {
         return electionSettings(properties, environment);
     }
 
+    /** The threads every election of this application runs on: one at rest (docs/design.md). */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    ElectionRuntime leaderElectionRuntime() {
+        return ElectionRuntime.create("");
+    }
+
     @Bean
     @ConditionalOnMissingBean
     LeaseElector leaseElector(
             LeaderProperties properties,
             ElectionSettings settings,
+            ElectionRuntime runtime,
             LeaseStore leaseStore,
             ObjectProvider<LeadershipListener> listeners,
             ObjectProvider<ElectionMonitor> monitors,
             Environment environment) {
         return LeaseElector.builder(settings, leaseStore)
+                .runtime(runtime)
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
                 .watch(properties.isWatch())

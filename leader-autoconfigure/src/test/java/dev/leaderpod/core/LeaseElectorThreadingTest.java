@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -76,6 +78,52 @@ class LeaseElectorThreadingTest {
         } finally {
             elector.stop(Duration.ofSeconds(5));
         }
+    }
+
+    @Test
+    void twentyElectionsOnOneRuntimeKeepOneElectionThreadAndAtMostTwoThreadsAtRest() {
+        List<LeaseElector> electors = new ArrayList<>();
+        try (ElectionRuntime runtime = ElectionRuntime.create("shared")) {
+            for (int i = 0; i < 20; i++) {
+                electors.add(LeaseElector.builder(
+                                new ElectionSettings(
+                                        "job-" + i,
+                                        "a",
+                                        Duration.ofSeconds(15),
+                                        Duration.ofSeconds(10),
+                                        Duration.ofSeconds(2),
+                                        null),
+                                store)
+                        .runtime(runtime)
+                        .build());
+            }
+            electors.forEach(LeaseElector::start);
+            await().atMost(Duration.ofSeconds(10)).until(() -> electors.stream().allMatch(LeaseElector::isLeader));
+            // The event thread delivered the grants and ends after its keep-alive; renewals go on without it.
+            await().atMost(Duration.ofSeconds(20)).until(() -> threadsNamed("leader-events-shared") == 0);
+
+            List<Long> samples = new ArrayList<>();
+            long version = version("job-0");
+            await().atMost(Duration.ofSeconds(20))
+                    .pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        samples.add(threadsNamed("leader-"));
+                        assertThat(threadsNamed("leader-election-shared")).isEqualTo(1);
+                        return version("job-0") >= version + 3 && samples.size() >= 12;
+                    });
+
+            // At rest: the election thread, plus now and then the I/O thread of a renew that is running.
+            assertThat(samples.stream().sorted().toList().get(samples.size() / 2))
+                    .isLessThanOrEqualTo(2);
+            assertThat(samples).allMatch(count -> count <= 1 + ElectionRuntime.MAX_IO_THREADS);
+            assertThat(electors).allMatch(LeaseElector::isLeader);
+            electors.forEach(elector -> elector.stop(Duration.ofSeconds(5)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> threadsNamed("leader-election-shared") == 0);
+    }
+
+    private long version(String lease) {
+        return Long.parseLong(store.get(lease).orElseThrow().version());
     }
 
     private long version() {
