@@ -40,6 +40,7 @@ import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -112,7 +113,7 @@ class KubernetesLeaseStoreContractTest extends LeaseStoreContractTest {
         return client.leases().inNamespace(NAMESPACE).withName(NAME).get();
     }
 
-    // --- one request per call (DESIGN D6)
+    // --- one request per call (docs/design.md, "One write per renew")
 
     @Test
     void getCreateAndUpdateAreOneRequestEach() {
@@ -214,6 +215,91 @@ class KubernetesLeaseStoreContractTest extends LeaseStoreContractTest {
         assertThat(store.get(NAME).orElseThrow().record())
                 .isEqualTo(new LeaseRecord(
                         "someone-else", Duration.ofSeconds(30), Instant.parse("2024-05-01T10:15:30Z"), null, null));
+    }
+
+    // --- application and fencing token: annotations beside the spec
+
+    private static final String APPLICATION = "leaderpod.dev/application";
+    private static final String FENCING_TOKEN = "leaderpod.dev/fencing-token";
+
+    private void editOnServer(UnaryOperator<LeaseBuilder> edit) {
+        client.leases()
+                .inNamespace(NAMESPACE)
+                .withName(NAME)
+                .edit(lease -> edit.apply(new LeaseBuilder(lease)).build());
+    }
+
+    @Test
+    void aFencingTokenBeyondInt32IsKeptWholeInAnAnnotationAndCappedInTheSpec() {
+        store.create(NAME, heldBy("candidate-a", Integer.MAX_VALUE + 5L));
+
+        Lease lease = leaseOnServer();
+        assertThat(lease.getSpec().getLeaseTransitions()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(lease.getMetadata().getAnnotations()).containsEntry(FENCING_TOKEN, "2147483652");
+    }
+
+    @Test
+    void resettingLeaseTransitionsByHandDoesNotLowerTheFencingToken() {
+        store.create(NAME, heldBy("candidate-a", 7));
+
+        editOnServer(lease -> lease.editSpec().withLeaseTransitions(0).endSpec());
+
+        assertThat(store.get(NAME).orElseThrow().record().leaseTransitions()).isEqualTo(7L);
+        assertThat(anotherCandidatesStore().get(NAME).orElseThrow().record().leaseTransitions())
+                .isEqualTo(7L);
+    }
+
+    @Test
+    void anUnreadableFencingTokenAnnotationIsIgnoredInFavourOfTheSpec() {
+        store.create(NAME, heldBy("candidate-a", 7));
+
+        editOnServer(lease -> lease.editMetadata()
+                .addToAnnotations(FENCING_TOKEN, "seven")
+                .endMetadata()
+                .editSpec()
+                .withLeaseTransitions(5)
+                .endSpec());
+
+        assertThat(store.get(NAME).orElseThrow().record().leaseTransitions()).isEqualTo(5L);
+    }
+
+    @Test
+    void aLeaseWithoutOurAnnotationsReadsAsItsSpecSays() {
+        client.leases()
+                .inNamespace(NAMESPACE)
+                .resource(new LeaseBuilder()
+                        .withNewMetadata()
+                        .withName(NAME)
+                        .endMetadata()
+                        .withNewSpec()
+                        .withHolderIdentity("client-go-candidate")
+                        .withLeaseTransitions(4)
+                        .endSpec()
+                        .build())
+                .create();
+
+        LeaseRecord record = store.get(NAME).orElseThrow().record();
+
+        assertThat(record.leaseTransitions()).isEqualTo(4L);
+        assertThat(record.application()).isNull();
+    }
+
+    @Test
+    void theApplicationIsAnAnnotationAndWritingNoneRemovesOnlyOurs() {
+        store.create(NAME, heldByFor("candidate-a", 1, "BillingService"));
+        assertThat(leaseOnServer().getMetadata().getAnnotations()).containsEntry(APPLICATION, "BillingService");
+        editOnServer(lease ->
+                lease.editMetadata().addToAnnotations("owner", "team-a").endMetadata());
+        VersionedLease seen = store.get(NAME).orElseThrow();
+        assertThat(seen.record().application()).isEqualTo("BillingService");
+
+        VersionedLease updated = store.update(NAME, heldBy("candidate-b", 2), seen.version());
+
+        assertThat(updated.record().application()).isNull();
+        assertThat(leaseOnServer().getMetadata().getAnnotations())
+                .doesNotContainKey(APPLICATION)
+                .containsEntry("owner", "team-a")
+                .containsEntry(FENCING_TOKEN, "2");
     }
 
     @Test
