@@ -6,6 +6,7 @@ import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.RevocationReason;
+import dev.leaderpod.core.StoreOperation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -94,8 +95,8 @@ final class LeaderElectionMetrics implements LeadershipListener, ElectionMonitor
     }
 
     @Override
-    public void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {
-        if (!"renew".equals(operation)) {
+    public void storeCall(StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
+        if (operation != StoreOperation.RENEW) {
             return;
         }
         if (failure == null) {

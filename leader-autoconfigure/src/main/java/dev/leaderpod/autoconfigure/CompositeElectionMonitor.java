@@ -2,6 +2,7 @@ package dev.leaderpod.autoconfigure;
 
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.LeaseStoreException;
+import dev.leaderpod.core.StoreOperation;
 import java.time.Duration;
 import java.util.List;
 import org.slf4j.Logger;
@@ -25,7 +26,7 @@ class CompositeElectionMonitor implements ElectionMonitor {
     }
 
     @Override
-    public void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {
+    public void storeCall(StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
         for (ElectionMonitor monitor : monitors()) {
             try {
                 monitor.storeCall(operation, latency, failure);

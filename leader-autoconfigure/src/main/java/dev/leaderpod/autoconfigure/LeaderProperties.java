@@ -1,5 +1,6 @@
 package dev.leaderpod.autoconfigure;
 
+import dev.leaderpod.core.ElectionSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -27,13 +28,13 @@ public class LeaderProperties {
     private String identity;
 
     /** How long followers wait, after they last saw the lease change, before taking over. Whole seconds. */
-    private Duration leaseDuration = Duration.ofSeconds(15);
+    private Duration leaseDuration = ElectionSettings.DEFAULT_LEASE_DURATION;
 
     /** How long the leader keeps leading after its last successful renew; shorter than the lease duration. */
-    private Duration renewDeadline = Duration.ofSeconds(10);
+    private Duration renewDeadline = ElectionSettings.DEFAULT_RENEW_DEADLINE;
 
     /** How often the leader renews and polling followers retry. */
-    private Duration retryPeriod = Duration.ofSeconds(2);
+    private Duration retryPeriod = ElectionSettings.DEFAULT_RETRY_PERIOD;
 
     /** Upper bound of one call to the lease store. Defaults to half the renew deadline, its maximum. */
     private Duration requestTimeout;

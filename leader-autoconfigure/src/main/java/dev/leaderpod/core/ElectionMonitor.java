@@ -14,9 +14,10 @@ public interface ElectionMonitor {
     /**
      * A store call finished.
      *
-     * @param operation {@code get}, {@code create}, {@code renew}, {@code acquire} or {@code release}
+     * @param operation the call: {@link StoreOperation#RENEW} for a leader's renew, and so on (watch starts are not
+     *     reported)
      * @param latency how long the call took
      * @param failure why it failed, or {@code null} if it succeeded
      */
-    default void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {}
+    default void storeCall(StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {}
 }

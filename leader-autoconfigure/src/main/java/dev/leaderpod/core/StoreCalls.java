@@ -126,7 +126,7 @@ final class StoreCalls {
             LeaseStoreException.Kind failure = outcome.failed() ? outcome.kind() : null;
             try {
                 if (operation != StoreOperation.WATCH) {
-                    monitor.storeCall(operation.key(), Duration.ofNanos(clock.nanoTime() - start), failure);
+                    monitor.storeCall(operation, Duration.ofNanos(clock.nanoTime() - start), failure);
                 }
             } catch (Throwable e) {
                 log.warn("Election monitor failed for {} of {}", operation.key(), lease, e);

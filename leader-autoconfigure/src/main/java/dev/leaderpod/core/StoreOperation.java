@@ -1,7 +1,7 @@
 package dev.leaderpod.core;
 
-/** The store calls the elector makes, named as metrics and logs name them. */
-enum StoreOperation {
+/** The store calls an elector makes, as its {@link ElectionMonitor} sees them. */
+public enum StoreOperation {
     /** Read the lease. */
     GET("get"),
     /** Create the lease, starting a term. */
@@ -22,7 +22,7 @@ enum StoreOperation {
     }
 
     /** The name used in metrics and logs, such as {@code renew}. */
-    String key() {
+    public String key() {
         return key;
     }
 }

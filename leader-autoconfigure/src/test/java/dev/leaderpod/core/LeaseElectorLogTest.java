@@ -108,7 +108,7 @@ class LeaseElectorLogTest {
         AtomicInteger conflicts = new AtomicInteger();
         ElectionMonitor countConflicts = new ElectionMonitor() {
             @Override
-            public void storeCall(String operation, Duration latency, Kind failure) {
+            public void storeCall(StoreOperation operation, Duration latency, Kind failure) {
                 if (failure == Kind.CONFLICT) {
                     conflicts.incrementAndGet();
                 }

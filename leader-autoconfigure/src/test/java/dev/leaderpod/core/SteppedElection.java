@@ -154,7 +154,7 @@ public final class SteppedElection {
         }
 
         @Override
-        public void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {
+        public void storeCall(StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
             monitors.forEach(monitor -> monitor.storeCall(operation, latency, failure));
         }
     }

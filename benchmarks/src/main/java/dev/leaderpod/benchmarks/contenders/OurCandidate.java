@@ -10,6 +10,7 @@ import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
+import dev.leaderpod.core.StoreOperation;
 import dev.leaderpod.core.RevocationReason;
 import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -57,11 +58,12 @@ public final class OurCandidate implements Candidate {
                 })
                 .monitor(new ElectionMonitor() {
                     @Override
-                    public void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {
+                    public void storeCall(
+                            StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
                         if (failure == null
-                                && (operation.equals("renew")
-                                        || operation.equals("acquire")
-                                        || operation.equals("create"))) {
+                                && (operation == StoreOperation.RENEW
+                                        || operation == StoreOperation.ACQUIRE
+                                        || operation == StoreOperation.CREATE)) {
                             log.renewed(identity, System.nanoTime() - latency.toNanos());
                         }
                     }
