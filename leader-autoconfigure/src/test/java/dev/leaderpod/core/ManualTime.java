@@ -28,6 +28,13 @@ final class ManualTime {
     private long nanos = 1_000_000_000L;
     private long sequence;
     private String running;
+    /** Executors whose tasks do not run until {@link #thaw}: threads that are stuck across test steps. */
+    private final java.util.Set<String> frozen = new java.util.HashSet<>();
+    /**
+     * Executors stuck in the enclosing {@link #advanceExcept}: a task that itself moves time (a hung call) does not
+     * let the threads that are stuck around it run.
+     */
+    private java.util.Set<String> stuckAround = java.util.Set.of();
 
     /** A clock on this time whose wall clock is {@code wallOffset} away from the shared wall time. */
     ElectionClock clock(Duration wallOffset) {
@@ -48,9 +55,45 @@ final class ManualTime {
         return clock(Duration.ZERO);
     }
 
+    /**
+     * A clock whose monotonic time runs at {@code rate} times the shared time from now on (0.99: 1 % slow), and whose
+     * wall clock is {@code wallOffset} away and runs at the same rate. Pair it with {@link #executor(String, double)}
+     * of the same rate, so that the delays the elector computes on this clock are waited on it.
+     */
+    ElectionClock clock(Duration wallOffset, double rate) {
+        long origin = nanos;
+        return new ElectionClock() {
+            @Override
+            public long nanoTime() {
+                return origin + (long) ((nanos - origin) * rate);
+            }
+
+            @Override
+            public Instant wallTime() {
+                return Instant.parse("2026-01-01T00:00:00Z")
+                        .plusNanos(nanoTime())
+                        .plus(wallOffset);
+            }
+        };
+    }
+
+    /** Tasks of {@code names} do not run until {@link #thaw}: threads stuck for several test steps. */
+    void freeze(String... names) {
+        frozen.addAll(List.of(names));
+    }
+
+    void thaw(String... names) {
+        frozen.removeAll(List.of(names));
+    }
+
     /** A single-"threaded" executor named {@code name}. */
     ScheduledExecutorService executor(String name) {
-        return new Executor(name);
+        return new Executor(name, 1.0);
+    }
+
+    /** An executor whose delays are measured on a clock running at {@code rate} (see {@link #clock(Duration, double)}). */
+    ScheduledExecutorService executor(String name, double rate) {
+        return new Executor(name, rate);
     }
 
     /** The name of the executor whose task is running, or null. */
@@ -100,7 +143,8 @@ final class ManualTime {
     }
 
     private void runUntil(BooleanSupplier done, long until, String... stuckExecutors) {
-        java.util.Set<String> stuck = java.util.Set.of(stuckExecutors);
+        java.util.Set<String> stuck = new java.util.HashSet<>(stuckAround);
+        stuck.addAll(List.of(stuckExecutors));
         while (!done.getAsBoolean()) {
             Task<?> next = null;
             List<Task<?>> skipped = new ArrayList<>();
@@ -113,7 +157,7 @@ final class ManualTime {
                     queue.add(head);
                     break;
                 }
-                if (stuck.contains(head.owner.name)) {
+                if (stuck.contains(head.owner.name) || frozen.contains(head.owner.name)) {
                     skipped.add(head);
                     continue;
                 }
@@ -126,11 +170,14 @@ final class ManualTime {
             }
             nanos = Math.max(nanos, next.dueNanos);
             String previous = running;
+            java.util.Set<String> previousStuck = stuckAround;
             running = next.owner.name;
+            stuckAround = stuck;
             try {
                 next.run();
             } finally {
                 running = previous;
+                stuckAround = previousStuck;
             }
         }
     }
@@ -186,17 +233,20 @@ final class ManualTime {
 
     private final class Executor extends AbstractExecutorService implements ScheduledExecutorService {
         private final String name;
+        private final double rate;
         private boolean shutdown;
 
-        Executor(String name) {
+        Executor(String name, double rate) {
             this.name = name;
+            this.rate = rate;
         }
 
         private <V> Task<V> enqueue(Callable<V> callable, long delayNanos) {
             if (shutdown) {
                 throw new java.util.concurrent.RejectedExecutionException(name + " is shut down");
             }
-            Task<V> task = new Task<>(this, callable, nanos + Math.max(0, delayNanos));
+            long delay = rate == 1.0 ? Math.max(0, delayNanos) : (long) Math.ceil(Math.max(0, delayNanos) / rate);
+            Task<V> task = new Task<>(this, callable, nanos + delay);
             queue.add(task);
             return task;
         }

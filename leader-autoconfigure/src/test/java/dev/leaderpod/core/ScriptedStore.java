@@ -18,6 +18,10 @@ final class ScriptedStore implements LeaseStore {
     private final List<LeaseStoreException> failures = new ArrayList<>();
     private volatile Runnable beforeWrite = () -> {};
     private volatile Runnable beforeGet = () -> {};
+    private volatile Runnable afterWrite = () -> {};
+    private volatile Runnable afterGet = () -> {};
+    private volatile Runnable afterProbe = () -> {};
+    private volatile Runnable beforeWatchClose = () -> {};
     private volatile LeaseStoreException.Kind watchFailure;
     private volatile boolean watchable = true;
     private volatile boolean deliverWatchEvents = true;
@@ -56,6 +60,29 @@ final class ScriptedStore implements LeaseStore {
     /** Runs {@code action} inside every get, before it reaches the store: a slow or hung read. */
     void beforeGet(Runnable action) {
         this.beforeGet = action;
+    }
+
+    /** Runs {@code action} inside every create/update after it reached the store: a write whose answer is slow. */
+    void afterWrite(Runnable action) {
+        this.afterWrite = action;
+    }
+
+    /** Runs {@code action} inside every get after the store answered it: a read whose answer is slow (stale). */
+    void afterGet(Runnable action) {
+        this.afterGet = action;
+    }
+
+    /**
+     * Runs {@code action} inside every {@link #provablyNeverExisted} after the store answered it: the answer of a
+     * read of an absent lease that arrives late.
+     */
+    void afterProbe(Runnable action) {
+        this.afterProbe = action;
+    }
+
+    /** Runs {@code action} when a watch of this candidate is closed, before it closes: a close that blocks. */
+    void beforeWatchClose(Runnable action) {
+        this.beforeWatchClose = action;
     }
 
     /** Every watch started from now on ends at once with {@code kind} (null: watches work again). */
@@ -124,21 +151,27 @@ final class ScriptedStore implements LeaseStore {
     public Optional<VersionedLease> get(String name) {
         enter("get");
         beforeGet.run();
-        return shared.get(name);
+        Optional<VersionedLease> lease = shared.get(name);
+        afterGet.run();
+        return lease;
     }
 
     @Override
     public VersionedLease create(String name, LeaseRecord record) {
         enter("create");
         runBeforeWrite();
-        return answer(shared.create(name, record));
+        VersionedLease created = shared.create(name, record);
+        afterWrite.run();
+        return answer(created);
     }
 
     @Override
     public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
         enter("update");
         runBeforeWrite();
-        return answer(shared.update(name, record, expectedVersion));
+        VersionedLease updated = shared.update(name, record, expectedVersion);
+        afterWrite.run();
+        return answer(updated);
     }
 
     private VersionedLease answer(VersionedLease written) {
@@ -150,7 +183,9 @@ final class ScriptedStore implements LeaseStore {
 
     @Override
     public boolean provablyNeverExisted(String name) {
-        return shared.provablyNeverExisted(name);
+        boolean neverExisted = shared.provablyNeverExisted(name);
+        afterProbe.run();
+        return neverExisted;
     }
 
     @Override
@@ -165,17 +200,21 @@ final class ScriptedStore implements LeaseStore {
             return Optional.of(() -> {});
         }
         return shared.watch(name, new LeaseWatcher() {
-            @Override
-            public void onChange(Optional<VersionedLease> lease) {
-                if (deliverWatchEvents) {
-                    watcher.onChange(lease);
-                }
-            }
+                    @Override
+                    public void onChange(Optional<VersionedLease> lease) {
+                        if (deliverWatchEvents) {
+                            watcher.onChange(lease);
+                        }
+                    }
 
-            @Override
-            public void onClose(Exception cause) {
-                watcher.onClose(cause);
-            }
-        });
+                    @Override
+                    public void onClose(Exception cause) {
+                        watcher.onClose(cause);
+                    }
+                })
+                .map(watch -> () -> {
+                    beforeWatchClose.run();
+                    watch.close();
+                });
     }
 }
