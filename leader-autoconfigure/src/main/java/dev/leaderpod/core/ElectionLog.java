@@ -252,6 +252,17 @@ final class ElectionLog {
         log.info("{}: the watch on {} missed changes ({}); restarting it", identity, described, why);
     }
 
+    void implausibleToken(long token) {
+        log.error(
+                "{}: the fencing token in {} is {}, beyond any real number of terms (a hand edit?): it is ignored and"
+                        + " the next term takes the next token after the highest this candidate has seen. Downstream"
+                        + " systems that compare tokens should not have accepted {}.",
+                identity,
+                described,
+                token,
+                token);
+    }
+
     void released() {
         log.info("{} released {}", identity, described);
     }

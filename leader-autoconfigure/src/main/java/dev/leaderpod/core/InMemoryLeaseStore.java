@@ -80,6 +80,14 @@ public class InMemoryLeaseStore implements LeaseStore {
     }
 
     // Watchers are notified under the lock, so they see changes in the order they happened.
+    @Override
+    public synchronized VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
+        if (everCreated.contains(name)) {
+            throw new LeaseConflictException("lease " + name + " exists or existed");
+        }
+        return create(name, record);
+    }
+
     /** This store sees every write: a lease it never created never existed. */
     @Override
     public synchronized boolean provablyNeverExisted(String name) {

@@ -149,7 +149,7 @@ public final class LeaseElector implements Leadership {
         this.backoff = new Backoff(settings, builder.random);
         this.log = new ElectionLog(store.describe(name), settings, clock);
         this.observed = new ObservedLease(clock, settings.leaseDuration());
-        this.ownTerms = new OwnTerms(identity);
+        this.ownTerms = new OwnTerms(identity, settings.renewDeadline().toNanos());
         this.watch = new WatchSupervisor(
                 store, settings, clock, log, backoff, new WatchListener(), this::onElectionThreadWhileRunning);
     }
@@ -270,9 +270,9 @@ public final class LeaseElector implements Leadership {
                 return;
             }
             state = State.STOPPED;
+            stopping = true; // under the lock: a start() right after must not find it set
         }
         long deadline = clock.nanoTime() + timeout.toNanos();
-        stopping = true;
         calls.close(); // outcomes of calls still in flight belong to this run only
         // 1. Revoke first: listeners drain leader-only work before the lease is given to anybody else.
         Term term = leading.getAndSet(null);
@@ -288,7 +288,7 @@ public final class LeaseElector implements Leadership {
                     watch.close();
                     late.set(leading.getAndSet(null));
                     VersionedLease mine = observed.lease();
-                    if (mine != null && ownTerms.wrote(mine.record())) {
+                    if (mine != null && ownTerms.wrote(mine, clock.nanoTime())) {
                         toRelease.set(mine);
                     }
                 }),
@@ -333,7 +333,7 @@ public final class LeaseElector implements Leadership {
 
     private void releaseAfterYield() {
         VersionedLease mine = observed.lease();
-        if (leading.get() != null || mine == null || !ownTerms.wrote(mine.record())) {
+        if (leading.get() != null || mine == null || !ownTerms.wrote(mine, clock.nanoTime())) {
             return;
         }
         calls.call(StoreOperation.RELEASE, () -> store.update(name, releaseOf(mine.record()), mine.version()), out -> {
@@ -347,9 +347,19 @@ public final class LeaseElector implements Leadership {
         });
     }
 
-    /** Releases {@code mine} from an I/O thread while stopping: once more after a conflict if it is still ours. */
+    /**
+     * Releases {@code mine} from an I/O thread while stopping: once more after a conflict if the lease still holds
+     * that very term. Never another term of ours: a release that outlives this stop must not release the term of the
+     * next start.
+     */
     private void releaseBlocking(VersionedLease mine) {
-        for (int attempt = 0; attempt < 2 && mine != null && ownTerms.wrote(mine.record()); attempt++) {
+        Instant term = mine.record().acquireTime();
+        for (int attempt = 0;
+                attempt < 2
+                        && mine != null
+                        && mine.record().isHeldBy(identity)
+                        && term.equals(mine.record().acquireTime());
+                attempt++) {
             try {
                 store.update(name, releaseOf(mine.record()), mine.version());
                 log.released();
@@ -438,10 +448,14 @@ public final class LeaseElector implements Leadership {
             if (term != null) {
                 stepDown(term, RevocationReason.RELEASED);
             }
-            if (inHoldOff() || !observed.absenceExpired()) {
+            if (inHoldOff()) {
                 finishCycle(followerDelay());
+            } else if (observed.absenceExpired()) {
+                create(fromWatch, false);
+            } else if (observed.neverExisted()) {
+                create(fromWatch, true);
             } else {
-                create(fromWatch);
+                finishCycle(followerDelay());
             }
             return;
         }
@@ -482,7 +496,7 @@ public final class LeaseElector implements Leadership {
 
         // 8. Held by somebody else (our identity in a term we did not write counts as somebody else) and not yet
         //    expired by our own clock, or free but not released by its holder: follow.
-        boolean ownEarlierTerm = ownTerms.wrote(record);
+        boolean ownEarlierTerm = ownTerms.wrote(lease, clock.nanoTime());
         if (record.isHeldBy(identity) && !ownEarlierTerm) {
             log.duplicateIdentity(lease, false);
         }
@@ -495,13 +509,18 @@ public final class LeaseElector implements Leadership {
         acquire(lease, fromWatch);
     }
 
-    private void create(boolean fromWatch) {
+    /**
+     * @param ifNeverExisted whether to create before the absence expired, on the store's proof that the lease never
+     *     existed: the proof is checked atomically with the create, never taken from an earlier read
+     */
+    private void create(boolean fromWatch, boolean ifNeverExisted) {
         Instant start = ownTerms.startTime(clock.wallTime());
         LeaseRecord fresh = new LeaseRecord(
                 identity, settings.leaseDuration(), start, clock.wallTime(), observed.firstToken(), application);
         write(
                 StoreOperation.CREATE,
-                () -> store.create(name, fresh),
+                start,
+                ifNeverExisted ? () -> store.createIfNeverExisted(name, fresh) : () -> store.create(name, fresh),
                 log.lastKnownHolder(),
                 "created the lease",
                 fromWatch);
@@ -509,29 +528,42 @@ public final class LeaseElector implements Leadership {
 
     private void acquire(VersionedLease lease, boolean fromWatch) {
         LeaseRecord record = lease.record();
+        if (!ObservedLease.plausible(record)) {
+            log.implausibleToken(record.transitionsOrZero());
+        }
         Instant start = ownTerms.startTime(clock.wallTime());
         LeaseRecord taken = new LeaseRecord(
                 identity, settings.leaseDuration(), start, clock.wallTime(), observed.nextToken(record), application);
         String previous = record.isHeld() ? record.holderIdentity() : log.lastKnownHolder();
         String how = !record.isHeld()
                 ? (previous == null ? "the lease was free" : previous + " had released the lease")
-                : ownTerms.wrote(record)
+                : ownTerms.wrote(lease, clock.nanoTime())
                         ? "its own earlier term had ended"
                         : "the lease was not renewed for " + Duration.ofNanos(observed.expiryNanos(record))
                                 + " by this candidate's clock";
-        write(StoreOperation.ACQUIRE, () -> store.update(name, taken, lease.version()), previous, how, fromWatch);
+        write(
+                StoreOperation.ACQUIRE,
+                start,
+                () -> store.update(name, taken, lease.version()),
+                previous,
+                how,
+                fromWatch);
     }
 
     /** Writes a record that starts a term; the term starts (and is announced) only once the write succeeded. */
     private void write(
             StoreOperation operation,
+            Instant start,
             java.util.function.Supplier<VersionedLease> write,
             String previous,
             String how,
             boolean reliedOnWatch) {
         long sentAt = clock.nanoTime();
+        ownTerms.sent(start, sentAt);
         calls.call(operation, write, out -> {
             if (out.conflict()) {
+                ownTerms.lost(start); // it did not land: a record with this acquire time is somebody else's
+                observed.forgetNeverExisted();
                 onLostRace(reliedOnWatch);
             } else if (out.failed()) {
                 failCycle(out);
@@ -568,13 +600,18 @@ public final class LeaseElector implements Leadership {
                 info.fencingToken(), // our term's token, whatever a third party wrote into the record
                 application != null ? application : base.record().application());
         long sentAt = clock.nanoTime();
+        ownTerms.sent(info.acquiredAt(), sentAt);
         calls.call(StoreOperation.RENEW, () -> store.update(name, next, base.version()), out -> {
             if (!out.failed()) {
                 onOwnWrite(out.value(), sentAt);
-                if (!leading.compareAndSet(
-                        term, new Term(info, sentAt + settings.renewDeadline().toNanos()))) {
-                    // The deadline passed while the call was in flight: the write landed, the term is over. The next
-                    // cycle starts a new term with a new fencing token.
+                if (clock.nanoTime() - term.validUntilNanos() >= 0
+                        || !leading.compareAndSet(
+                                term,
+                                new Term(info, sentAt + settings.renewDeadline().toNanos()))) {
+                    // The deadline passed while the call was in flight (even if its timer has not run yet): the write
+                    // landed, but the term is over and never resumes. The next cycle starts a new term with a new
+                    // fencing token.
+                    stepDown(term, RevocationReason.DEADLINE_PASSED);
                     finishCycle(0);
                     return;
                 }
@@ -638,6 +675,7 @@ public final class LeaseElector implements Leadership {
     }
 
     private void onOwnWrite(VersionedLease written, long sentAt) {
+        ownTerms.landed(written);
         observed.seeOwnWrite(written, sentAt);
         lastRenewSentNanos = sentAt;
         hasRenewed = true;
@@ -669,7 +707,9 @@ public final class LeaseElector implements Leadership {
         LeaseRecord record = written.record();
         LeadershipTerm info = new LeadershipTerm(name, identity, record.transitionsOrZero(), record.acquireTime());
         long validUntil = sentAt + settings.renewDeadline().toNanos();
-        leading.set(new Term(info, validUntil));
+        if (!leading.compareAndSet(null, new Term(info, validUntil))) {
+            return; // a term is current already: never replace it
+        }
         log.leads(info, previous, how);
         submitEvent(() -> notify("onStartedLeading", info.fencingToken(), () -> listener.onStartedLeading(info)));
         armDeadline(info, validUntil);
@@ -777,7 +817,7 @@ public final class LeaseElector implements Leadership {
             return backoff.poll();
         }
         LeaseRecord record = lease.record();
-        if (ownTerms.wrote(record) || ObservedLease.isRelease(record)) {
+        if (ownTerms.wrote(lease, clock.nanoTime()) || ObservedLease.isRelease(record)) {
             return 0;
         }
         // With a healthy watch a follower need not poll: it tries when the lease would expire, and reads if the

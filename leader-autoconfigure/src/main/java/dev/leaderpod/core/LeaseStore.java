@@ -50,6 +50,16 @@ public interface LeaseStore {
         return false;
     }
 
+    /**
+     * Creates the lease only if this store proves, atomically with the create, that no lease called {@code name} has
+     * ever existed in it (see {@link #provablyNeverExisted}). The default, for stores that cannot know, refuses.
+     *
+     * @throws LeaseConflictException if the lease exists, existed, or the store cannot tell
+     */
+    default VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
+        throw new LeaseConflictException(describe(name) + " cannot be proven never to have existed");
+    }
+
     /** A short human description for logs, such as {@code Kubernetes Lease team-a/billing}. */
     default String describe(String name) {
         return getClass().getSimpleName() + " " + name;

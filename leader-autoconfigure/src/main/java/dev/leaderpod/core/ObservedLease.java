@@ -22,8 +22,16 @@ final class ObservedLease {
     private boolean current;
     /** Highest fencing token ever seen or written, so tokens keep growing whatever happens to the lease. */
     private long highestToken = -1;
-    /** Longest duration of a held record seen: an absent lease is waited out for at least as long. */
-    private Duration longestDuration = Duration.ZERO;
+    /** Duration of the last held record seen: an absent lease is waited out for at least as long. */
+    private Duration lastHeldDuration = Duration.ZERO;
+    /** Whether the store said, when the lease was last read absent, that it never existed: a hint, see the elector. */
+    private boolean neverExisted;
+
+    /**
+     * Tokens above this are not plausible terms (2^62 transitions never happen) but a hand edit: they are ignored
+     * rather than allowed to overflow into negative, repeating tokens.
+     */
+    static final long MAX_PLAUSIBLE_TOKEN = 1L << 62;
 
     ObservedLease(ElectionClock clock, Duration ownDuration) {
         this.clock = clock;
@@ -59,11 +67,9 @@ final class ObservedLease {
      */
     boolean see(VersionedLease seen) {
         LeaseRecord record = seen.record();
-        highestToken = Math.max(highestToken, record.transitionsOrZero());
-        if (record.isHeld()
-                && record.leaseDuration() != null
-                && record.leaseDuration().compareTo(longestDuration) > 0) {
-            longestDuration = record.leaseDuration();
+        raiseHighestToken(record);
+        if (record.isHeld() && record.leaseDuration() != null) {
+            lastHeldDuration = record.leaseDuration();
         }
         VersionedLease previous = lease;
         boolean changed = absent
@@ -75,6 +81,7 @@ final class ObservedLease {
             changedAtNanos = clock.nanoTime();
         }
         absent = false;
+        neverExisted = false;
         return changed;
     }
 
@@ -89,18 +96,31 @@ final class ObservedLease {
         if (!absent || lease != null) {
             absent = true;
             lease = null;
-            changedAtNanos = neverExisted ? clock.nanoTime() - absenceWaitNanos() : clock.nanoTime();
-        } else if (neverExisted) {
-            changedAtNanos = Math.min(changedAtNanos, clock.nanoTime() - absenceWaitNanos());
+            changedAtNanos = clock.nanoTime();
         }
+        this.neverExisted = neverExisted;
         return deleted;
+    }
+
+    /**
+     * Whether the last read found the lease absent and the store said it never existed. Only a hint: by the time it
+     * is acted on the lease may have been created (and deleted); the elector creates on it only with the store's
+     * atomic {@link LeaseStore#createIfNeverExisted}.
+     */
+    boolean neverExisted() {
+        return absent && neverExisted;
+    }
+
+    void forgetNeverExisted() {
+        neverExisted = false;
     }
 
     /** Records this candidate's own successful write, sent at {@code sentAtNanos}. */
     void seeOwnWrite(VersionedLease written, long sentAtNanos) {
-        highestToken = Math.max(highestToken, written.record().transitionsOrZero());
+        raiseHighestToken(written.record());
         lease = written;
         absent = false;
+        neverExisted = false;
         changedAtNanos = sentAtNanos;
     }
 
@@ -125,7 +145,7 @@ final class ObservedLease {
     }
 
     long absenceWaitNanos() {
-        return Math.max(ownDuration.toNanos(), longestDuration.toNanos());
+        return Math.max(ownDuration.toNanos(), lastHeldDuration.toNanos());
     }
 
     boolean absenceExpired() {
@@ -139,7 +159,19 @@ final class ObservedLease {
 
     /** The token of a new term over {@code record}: above the record's and above every token seen or written. */
     long nextToken(LeaseRecord record) {
-        return Math.max(record.transitionsOrZero(), highestToken) + 1;
+        long recordToken = plausible(record) ? record.transitionsOrZero() : 0;
+        return Math.max(recordToken, highestToken) + 1;
+    }
+
+    /** Whether the record's token is a plausible term rather than a hand edit near the 64-bit limit. */
+    static boolean plausible(LeaseRecord record) {
+        return record.transitionsOrZero() <= MAX_PLAUSIBLE_TOKEN;
+    }
+
+    private void raiseHighestToken(LeaseRecord record) {
+        if (plausible(record)) {
+            highestToken = Math.max(highestToken, record.transitionsOrZero());
+        }
     }
 
     /** A lease its holder gave up: no holder, and the 1 s duration of a release (ours, client-go's, fabric8's). */

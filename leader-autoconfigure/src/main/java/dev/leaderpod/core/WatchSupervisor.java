@@ -203,7 +203,10 @@ final class WatchSupervisor {
         }
     }
 
-    /** Closing a watch may block on the network: never on the election thread. */
+    /**
+     * Closing a watch may block on the network: never on the election thread. When every I/O thread is taken by hung
+     * calls, a thread of its own closes it.
+     */
     private void closeOnIoThread(LeaseWatch closing) {
         if (closing == null) {
             return;
@@ -211,7 +214,9 @@ final class WatchSupervisor {
         try {
             io.execute(() -> closeQuietly(closing));
         } catch (RejectedExecutionException e) {
-            closeQuietly(closing);
+            Thread closer = new Thread(() -> closeQuietly(closing), "leader-watch-close");
+            closer.setDaemon(true);
+            closer.start();
         }
     }
 

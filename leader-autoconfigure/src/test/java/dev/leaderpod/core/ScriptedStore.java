@@ -182,6 +182,13 @@ final class ScriptedStore implements LeaseStore {
     }
 
     @Override
+    public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
+        enter("create");
+        runBeforeWrite();
+        return answer(shared.createIfNeverExisted(name, record));
+    }
+
+    @Override
     public boolean provablyNeverExisted(String name) {
         boolean neverExisted = shared.provablyNeverExisted(name);
         afterProbe.run();
