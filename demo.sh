@@ -77,13 +77,16 @@ print_new_log_lines() {
     for i in "${!PORTS[@]}"; do
         port=${PORTS[$i]}
         out=$(awk -v start="${OFFSETS[$i]}" -v port="$port" '
-            NR > start && /Granted leadership|revoked \(|released local lease|Job run #[0-9]+ finished|Exception|ERROR/ {
+            NR > start && /Joining leader election|Granted leadership|revoked \(|released local lease|was deleted; nobody creates|Job run #[0-9]+ finished|Exception|ERROR/ {
                 if ($0 ~ /Job run #/) { # the first run of a term, then every tenth
                     n = $0; sub(/.*Job run #/, "", n); sub(/ .*/, "", n)
                     if (n != 1 && n % 10 != 0) next
                 }
                 at = index($0, " : ")
-                printf "    %s  %s  %s\n", port, substr($1, 12, 12), (at > 0 ? substr($0, at + 3) : $0)
+                text = (at > 0 ? substr($0, at + 3) : $0)
+                if (text ~ /^Joining leader election/) text = "Joined the election"
+                sub(/^local lease file .* was deleted;/, "The lease was deleted;", text)
+                printf "    %s  %s  %s\n", port, substr($1, 12, 12), text
             }
             END { printf "@@%d", NR }' "$DEMO_DIR/instance-$port.log" 2>/dev/null || printf '@@%s' "${OFFSETS[$i]}")
         OFFSETS[$i]=${out##*@@}
@@ -115,6 +118,8 @@ trap stop_all EXIT
 trap 'exit 130' INT TERM HUP
 
 say "Starting ${#PORTS[@]} instances of the sample app, electing through $DEMO_DIR/leases (about 20 s on 2 cores)..."
+say "There is no lease yet (the lease directory is new): the first leader appears about $LEASE_DURATION after the first"
+say "instance joins, because nobody creates a missing lease before it has been missing for one lease duration."
 for i in "${!PORTS[@]}"; do
     port=${PORTS[$i]}
     # HOSTNAME feeds the default identity: instance-<port>-<random suffix>.
@@ -152,7 +157,7 @@ done
 say ""
 printf '  %-6s %-8s %-9s %-28s %s\n' PORT PID ROLE IDENTITY "STATUS PAGE"
 for i in "${!PORTS[@]}"; do
-    read -r role identity holder token pid port <<<"$(http_get "${PORTS[$i]}" /api/summary || echo "? ? ? ? ? ?")"
+    read -r role identity holder token pid port state <<<"$(http_get "${PORTS[$i]}" /api/summary || echo "? ? ? ? ? ? ?")"
     printf '  %-6s %-8s %-9s %-28s %s\n' "${PORTS[$i]}" "${PIDS[$i]}" "$role" "$identity" "http://localhost:${PORTS[$i]}/"
 done
 say ""
@@ -164,9 +169,10 @@ say "                 saw it renewed) before one takes over, with a higher fenci
 say "Ctrl-C stops everything."
 say ""
 
-last_leader=""
+last_leader="(none yet)"
 while true; do
     leader_line=""
+    states=" "
     for i in "${!PORTS[@]}"; do
         if ! alive "${PIDS[$i]}"; then
             if [ -z "${GONE[$i]}" ]; then
@@ -177,7 +183,8 @@ while true; do
         fi
         summary=$(http_get "${PORTS[$i]}" /api/summary || true)
         [ -n "$summary" ] || continue
-        read -r role identity holder token pid port <<<"$summary"
+        read -r role identity holder token pid port state <<<"$summary"
+        states="$states$state "
         if [ "$role" = leader ]; then
             leader_line="$identity on port ${PORTS[$i]}, pid ${PIDS[$i]}, fencing token $token: http://localhost:${PORTS[$i]}/"
         fi
@@ -187,7 +194,17 @@ while true; do
         if [ -n "$leader_line" ]; then
             say "[$(now)] LEADER: $leader_line"
         else
-            say "[$(now)] nobody leads right now: waiting for the lease to be released or to expire"
+            case "$states" in
+            *" absent "*)
+                say "[$(now)] nobody leads: there is no lease (the demo starts with an empty lease directory, or it was"
+                say "           deleted), and nobody creates a missing lease before it has been missing for one lease duration"
+                say "           ($LEASE_DURATION): a deleted lease's holder may still be leading, and the lease file cannot tell"
+                say "           \"deleted\" from \"never created\". Restarting instances costs no such wait: the lease stays."
+                ;;
+            *)
+                say "[$(now)] nobody leads right now: waiting for the lease to be released or to expire"
+                ;;
+            esac
         fi
         last_leader=$leader_line
     fi

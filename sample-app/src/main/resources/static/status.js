@@ -57,15 +57,15 @@
         var leading = s.self.leader;
         document.body.setAttribute('data-state', leading ? 'leader' : 'follower');
         document.body.setAttribute('data-leader', s.leader.identity || '');
+        // leading, following, free, absent (no lease yet: waited out for a lease duration) or unreadable
+        document.body.setAttribute('data-election', s.election.state);
         document.title = (leading ? '★ leader' : 'follower') + ' · ' + s.self.identity;
 
         text('lease-name', s.lease);
         text('store', s.store);
-        text('self-role', leading ? 'This instance leads' : 'This instance follows');
-        text('banner-detail', leading
-            ? 'It runs the leader-only job and worker, and renews the lease every ' + seconds(s.timing.retryPeriodMillis) + '.'
-            : (s.leader.identity ? s.leader.identity + ' leads; this instance takes over if that lease expires or is released.'
-                : 'Nobody holds the lease right now; the next candidate to try takes it.'));
+        text('self-role', leading ? 'This instance leads'
+            : (s.election.state === 'following' ? 'This instance follows' : 'Nobody leads right now'));
+        text('banner-detail', s.election.detail);
 
         text('self-identity', s.self.identity);
         text('self-process', 'pid ' + s.self.pid + (s.self.port ? ' · port ' + s.self.port : ''));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.leaderpod.autoconfigure.LeaderProperties;
+import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.store.kubernetes.LeaderPodLabeler;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -115,7 +116,11 @@ class KubernetesManifestsTest {
                                                 "deployment-systemEnvironment", env));
                             }),
                             "leader.retry-period=500ms")) {
-                await().atMost(Duration.ofSeconds(20))
+                // The fresh mock API server has no Lease: nobody creates it before it has been missing for one
+                // lease duration (the Deployment's, 15 s), as on a cluster's very first start.
+                Duration leaseDuration =
+                        app.context.getBean(LeaseElector.class).settings().leaseDuration();
+                await().atMost(leaseDuration.plus(Duration.ofSeconds(20)))
                         .until(() -> app.status().at("/self/leader").asBoolean());
                 await().atMost(Duration.ofSeconds(20)).until(() -> "true".equals(podLabel(admin)));
                 await().atMost(Duration.ofSeconds(10)) // a renew after the first write

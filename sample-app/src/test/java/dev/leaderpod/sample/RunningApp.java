@@ -50,12 +50,23 @@ final class RunningApp implements AutoCloseable {
         return new RunningApp(builder.run(args.toArray(String[]::new)));
     }
 
+    /** The lease duration of {@link #localFast}. */
+    static final Duration FAST_LEASE = Duration.ofSeconds(3);
+
+    /**
+     * How long the first election of a fresh lease directory may take with {@link #localFast}: nobody creates a
+     * missing lease before it has been missing for one lease duration (a deleted lease's holder may still lead, and
+     * the store cannot tell "deleted" from "never existed"), then a retry period with jitter, plus room for a loaded
+     * 2-core machine.
+     */
+    static final Duration FAST_FIRST_ELECTION = FAST_LEASE.plus(Duration.ofSeconds(10));
+
     /** Properties of a fast election on the local store in {@code directory}. */
     static String[] localFast(java.nio.file.Path directory) {
         return new String[] {
             "leader.store=local",
             "leader.local.directory=" + directory,
-            "leader.lease-duration=3s",
+            "leader.lease-duration=" + FAST_LEASE.toSeconds() + "s",
             "leader.renew-deadline=2s",
             "leader.retry-period=500ms",
             "sample.job.interval=200ms",

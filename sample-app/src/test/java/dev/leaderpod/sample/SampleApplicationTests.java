@@ -31,7 +31,8 @@ class SampleApplicationTests {
     @Test
     void leaderRunsTheJobWithItsFencingTokenAndSaysSo() {
         RunningApp app = start();
-        await().atMost(Duration.ofSeconds(20))
+        // A fresh lease directory: the first election waits out the missing lease for one lease duration.
+        await().atMost(RunningApp.FAST_FIRST_ELECTION.plusSeconds(5))
                 .until(() -> app.status().at("/work/jobRuns").asLong() >= 2);
 
         JsonNode status = app.status();
@@ -42,16 +43,22 @@ class SampleApplicationTests {
         assertThat(status.at("/leader/fencingToken").asLong()).isZero();
         assertThat(status.at("/timing/sinceLastRenewMillis").asLong()).isBetween(0L, 2000L);
         assertThat(status.at("/store").asText()).contains(leases.toString());
-        assertThat(kinds(status)).contains("GRANTED", "JOB");
+        assertThat(status.at("/election/state").asText()).isEqualTo("leading");
+        assertThat(kinds(status)).contains("GRANTED", "WORKER", "JOB");
         JsonNode job = first(status, "JOB");
         assertThat(job.at("/fencingToken").asLong()).isZero();
         assertThat(job.at("/durationMillis").asLong()).isGreaterThanOrEqualTo(50);
+        // The @LeaderOnly SmartLifecycle worker was started by the grant, under the term.
+        JsonNode worker = first(status, "WORKER");
+        assertThat(worker.at("/text").asText()).isEqualTo("Leader-only worker started");
+        assertThat(worker.at("/fencingToken").asLong()).isZero();
+        assertThat(status.at("/work/workerRunning").asBoolean()).isTrue();
         await().atMost(Duration.ofSeconds(5))
                 .until(() -> app.status().at("/work/heartbeats").asLong() > 0);
 
         assertThat(app.get("/api/summary").body())
                 .isEqualTo("leader " + identity + " " + identity + " 0 "
-                        + ProcessHandle.current().pid() + " " + app.port + "\n");
+                        + ProcessHandle.current().pid() + " " + app.port + " leading\n");
         assertThat(app.get("/actuator/health/leader-only").statusCode()).isEqualTo(200);
         assertThat(app.get("/").body()).contains("<title>Leader Election Pod</title>");
 
@@ -61,6 +68,42 @@ class SampleApplicationTests {
         assertThat(app.json("/actuator").at("/_links").fieldNames())
                 .toIterable()
                 .contains("health", "info", "metrics", "prometheus");
+    }
+
+    /**
+     * Nobody creates a missing lease before it has been missing for one lease duration: a deleted lease's holder may
+     * still lead, and the store cannot tell a deleted lease from one that never existed. So the very first election
+     * of a fresh lease directory takes one lease duration, and meanwhile the page says why nobody leads.
+     */
+    @Test
+    void firstElectionOfAFreshLeaseWaitsOneLeaseDurationAndThePageSaysWhy() {
+        Duration lease = Duration.ofSeconds(6); // long enough to look at the page during the wait, even when slow
+        long before = System.nanoTime(); // the elector starts after this: its wait cannot end sooner than lease
+        RunningApp app = start(
+                "leader.lease-duration=" + lease.toSeconds() + "s",
+                "leader.renew-deadline=4s",
+                "leader.retry-period=1s");
+
+        String identity = app.status().at("/self/identity").asText();
+        while (System.nanoTime() - before < lease.minusSeconds(1).toNanos()) { // a second's margin for slow calls
+            JsonNode status = app.status();
+            assertThat(status.at("/self/leader").asBoolean())
+                    .as("leads before the lease duration")
+                    .isFalse();
+            assertThat(status.at("/leader/identity").isNull()).isTrue();
+            assertThat(status.at("/election/state").asText()).isEqualTo("absent");
+            assertThat(status.at("/election/detail").asText())
+                    .startsWith("No lease seen: none exists yet, or it was deleted.")
+                    .contains("missing for one lease duration (6.0 s)");
+            assertThat(app.get("/api/summary").body())
+                    .startsWith("follower " + identity + " - - ")
+                    .endsWith(" absent\n");
+            sleep(Duration.ofMillis(300));
+        }
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> app.status().at("/self/leader").asBoolean());
+        assertThat(Duration.ofNanos(System.nanoTime() - before)).isGreaterThanOrEqualTo(lease);
+        assertThat(app.status().at("/election/state").asText()).isEqualTo("leading");
     }
 
     @Test
@@ -77,6 +120,8 @@ class SampleApplicationTests {
         assertThat(status.at("/self/leader").asBoolean()).isFalse();
         assertThat(status.at("/leader/self").asBoolean()).isFalse();
         assertThat(status.at("/leader/fencingToken").asLong()).isEqualTo(7);
+        assertThat(status.at("/election/state").asText()).isEqualTo("following");
+        assertThat(status.at("/election/detail").asText()).startsWith("elsewhere-1 leads;");
         assertThat(status.at("/timing/sinceLastRenewMillis").isNull()).isTrue();
         assertThat(status.at("/timing/sinceObservedChangeMillis").asLong()).isGreaterThanOrEqualTo(0);
         assertThat(first(status, "LEADER").at("/text").asText()).isEqualTo("elsewhere-1 leads");
@@ -99,12 +144,26 @@ class SampleApplicationTests {
                         && app.status().at("/work/heartbeats").asLong() == 0);
     }
 
-    private RunningApp start(String... extra) {
+    /** Starts the sample with {@link RunningApp#localFast} properties, {@code overrides} replacing some of them. */
+    private RunningApp start(String... overrides) {
         List<String> properties = new ArrayList<>(List.of(RunningApp.localFast(leases)));
-        properties.addAll(List.of(extra));
+        for (String override : overrides) {
+            String key = override.substring(0, override.indexOf('=') + 1);
+            properties.removeIf(property -> property.startsWith(key));
+            properties.add(override);
+        }
         RunningApp app = RunningApp.start(properties.toArray(String[]::new));
         apps.add(app);
         return app;
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static List<String> kinds(JsonNode status) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.core.LeaseRecord;
+import dev.leaderpod.sample.jobs.HeartbeatWorker;
+import dev.leaderpod.sample.jobs.ReportJob;
 import dev.leaderpod.store.local.FileLeaseStore;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -55,7 +55,8 @@ class StatusPageBrowserIT {
                         + " Install it with `apt-get install chromium` (.ci/run does).");
 
         RunningApp first = start();
-        await().atMost(Duration.ofSeconds(20))
+        // A fresh lease directory: the first election waits out the missing lease for one lease duration.
+        await().atMost(RunningApp.FAST_FIRST_ELECTION)
                 .until(() -> first.status().at("/self/leader").asBoolean());
         RunningApp second = start();
         String firstId = first.status().at("/self/identity").asText();

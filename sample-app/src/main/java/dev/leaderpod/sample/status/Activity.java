@@ -1,4 +1,4 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.status;
 
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Component;
 
-/** What this instance saw and did recently, for the status page: a bounded timeline plus a few counters. */
+/**
+ * What this instance saw and did recently, for the status page: a bounded timeline plus a few counters. The
+ * leader-only job and worker report their work here; {@link LeadershipTimeline} adds the transitions.
+ */
 @Component
 public class Activity {
 
@@ -58,17 +61,26 @@ public class Activity {
         add(transitions, new Entry(clock.millis(), kind, text, fencingToken, null));
     }
 
-    void jobRun(long startedAtMillis, long durationMillis, String text, long fencingToken) {
+    /** A run of the leader-only job, which started at {@code startedAtMillis} under term {@code fencingToken}. */
+    public void jobRun(long startedAtMillis, long durationMillis, String text, long fencingToken) {
         jobRuns.incrementAndGet();
         add(jobs, new Entry(startedAtMillis, Kind.JOB, text, fencingToken, durationMillis));
     }
 
-    void workerRunning(boolean running) {
-        workerRunning = running;
-        record(Kind.WORKER, running ? "Leader-only worker started" : "Leader-only worker stopped", null);
+    /** The leader-only worker started for the term {@code fencingToken}. */
+    public void workerStarted(long fencingToken) {
+        workerRunning = true;
+        record(Kind.WORKER, "Leader-only worker started", fencingToken);
     }
 
-    void heartbeat() {
+    /** The leader-only worker stopped. */
+    public void workerStopped() {
+        workerRunning = false;
+        record(Kind.WORKER, "Leader-only worker stopped", null);
+    }
+
+    /** One beat of the leader-only worker. */
+    public void heartbeat() {
         heartbeats.incrementAndGet();
     }
 

@@ -1,4 +1,4 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.sidecar;
 
 import dev.leaderpod.core.LeaseElector;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.jobs;
 
 import dev.leaderpod.events.LeaderContext;
 import org.slf4j.Logger;
@@ -9,8 +9,10 @@ import org.springframework.integration.leader.event.OnRevokedEvent;
 import org.springframework.stereotype.Component;
 
 /**
- * Spring Integration's leadership events, as an application (or code written for spring-cloud-kubernetes) would
- * listen to them. They arrive on the elector's event thread, never on the thread that renews the lease.
+ * Spring Integration's leadership events, as an application (or code written for spring-cloud-kubernetes) listens to
+ * them: {@code OnGrantedEvent} after the write that made this instance the holder, {@code OnRevokedEvent} once the
+ * term is over (its {@code @LeaderOnly} work drained). They arrive on the elector's event thread, never on the thread
+ * that renews the lease. This listener only logs; it is where an application would start and stop work of its own.
  */
 @Component
 class LeaderEvents {

@@ -1,4 +1,4 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.status;
 
 import dev.leaderpod.core.Leadership;
 import org.slf4j.Logger;

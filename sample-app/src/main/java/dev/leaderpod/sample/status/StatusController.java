@@ -1,4 +1,4 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.status;
 
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ElectionSnapshot;
@@ -9,6 +9,7 @@ import dev.leaderpod.core.VersionedLease;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.http.MediaType;
@@ -29,10 +30,21 @@ class StatusController {
             String store,
             Instance self,
             Leader leader,
+            Election election,
             Timing timing,
             Work work,
             List<Activity.Entry> timeline,
             long nowMillis) {}
+
+    /**
+     * Where the election stands, as this instance sees it, and why.
+     *
+     * @param state {@code leading}, {@code following} (another instance holds the lease), {@code lapsed} (the lease
+     *     names this instance, which no longer leads), {@code free} (the lease names no holder), {@code absent} (no
+     *     lease exists, or none was read yet) or {@code unreadable} (reading it failed and no lease has been seen)
+     * @param detail one sentence for people
+     */
+    record Election(String state, String detail) {}
 
     /** This instance. */
     record Instance(String identity, long pid, Integer port, boolean leader, long startedAtMillis) {}
@@ -102,6 +114,7 @@ class StatusController {
                         observed.filter(LeaseRecord::isHeld)
                                 .map(LeaseRecord::renewTime)
                                 .orElse(null)),
+                election(snapshot, settings),
                 new Timing(
                         millis(snapshot.leader() ? snapshot.sinceLastRenew() : Optional.empty()),
                         millis(snapshot.sinceObservedChange()),
@@ -115,8 +128,54 @@ class StatusController {
     }
 
     /**
-     * One line for scripts with no JSON tool, such as {@code demo.sh}: {@code role identity holder token pid port},
-     * with {@code -} for an unknown holder or token.
+     * Where the election stands, from the snapshot alone. The snapshot has no lease while the lease is missing: the
+     * elector then waits one lease duration before it creates the lease, because the lease may have been deleted
+     * while its holder still leads, and the store cannot tell a deleted lease from one that never existed. So the
+     * very first election of an application (a fresh lease directory, a new namespace) takes one lease duration.
+     */
+    static Election election(ElectionSnapshot snapshot, ElectionSettings settings) {
+        if (snapshot.leader()) {
+            return new Election(
+                    "leading",
+                    "It runs the leader-only job and worker, and renews the lease every "
+                            + seconds(settings.retryPeriod()) + ".");
+        }
+        Optional<String> holder = snapshot.observedHolder();
+        if (holder.isPresent() && holder.get().equals(snapshot.identity())) {
+            return new Election(
+                    "lapsed",
+                    "The lease still names this instance, but its renew deadline passed, so it stopped leading. It"
+                            + " leads again if a renew succeeds; else another instance takes over once the lease"
+                            + " expires.");
+        }
+        if (holder.isPresent()) {
+            return new Election(
+                    "following",
+                    holder.get() + " leads; this instance takes over if that lease expires or is released.");
+        }
+        if (snapshot.observed().isPresent()) {
+            return new Election(
+                    "free",
+                    "Nobody holds the lease. A lease its leader released is taken by the next candidate to try; one"
+                            + " whose holder was cleared by hand is waited out for one lease duration ("
+                            + seconds(settings.leaseDuration()) + ").");
+        }
+        if (snapshot.consecutiveFailures() > 0 && snapshot.lastFailure().isPresent()) {
+            return new Election(
+                    "unreadable",
+                    "The lease could not be read (" + snapshot.lastFailure().get() + ", "
+                            + snapshot.consecutiveFailures() + " failure(s) in a row); this instance keeps trying.");
+        }
+        return new Election(
+                "absent",
+                "No lease seen: none exists yet, or it was deleted. Nobody creates it before it has been missing for"
+                        + " one lease duration (" + seconds(settings.leaseDuration()) + "): a deleted lease's holder"
+                        + " may still lead, and the store cannot tell a deleted lease from one that never existed.");
+    }
+
+    /**
+     * One line for scripts with no JSON tool, such as {@code demo.sh}: {@code role identity holder token pid port
+     * state}, with {@code -} for an unknown holder, token or port, and {@code state} as in {@link Election}.
      */
     @GetMapping(path = "/api/summary", produces = MediaType.TEXT_PLAIN_VALUE)
     String summary() {
@@ -128,12 +187,17 @@ class StatusController {
                         orDash(status.leader().identity()),
                         orDash(status.leader().fencingToken()),
                         String.valueOf(status.self().pid()),
-                        orDash(status.self().port()))
+                        orDash(status.self().port()),
+                        status.election().state())
                 + "\n";
     }
 
     private Integer port() {
         return context.getWebServer() == null ? null : context.getWebServer().getPort();
+    }
+
+    private static String seconds(Duration duration) {
+        return String.format(Locale.ROOT, "%.1f s", duration.toMillis() / 1000.0);
     }
 
     private static Long millis(Optional<Duration> duration) {

@@ -1,10 +1,10 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.status;
 
 import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.RevocationReason;
-import dev.leaderpod.sample.Activity.Kind;
+import dev.leaderpod.sample.status.Activity.Kind;
 import org.springframework.stereotype.Component;
 
 /**

@@ -1,7 +1,8 @@
-package dev.leaderpod.sample;
+package dev.leaderpod.sample.jobs;
 
 import dev.leaderpod.annotation.LeaderOnly;
-import dev.leaderpod.core.Leadership;
+import dev.leaderpod.annotation.LeaderOnlyContext;
+import dev.leaderpod.sample.status.Activity;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -13,26 +14,24 @@ import org.springframework.stereotype.Component;
 
 /**
  * A leader-only background component with a lifecycle, as a message listener container or a poller would be:
- * {@code @LeaderOnly} on a {@link SmartLifecycle} bean starts it when this instance is granted leadership and stops
- * it when leadership is revoked, instead of with the context. While running it beats once per
- * {@code sample.worker.interval}.
+ * {@code @LeaderOnly} on a {@link SmartLifecycle} bean keeps it from starting with the application context, starts it
+ * when this instance is granted leadership and stops it when leadership ends, every term. While running it beats once
+ * per {@code sample.worker.interval}.
  *
- * <p>Each beat checks {@link Leadership#isLeader()} as well, so the worker stays quiet on a follower wherever the
- * annotation's lifecycle gating is not in place. Its only public methods are the lifecycle's.
+ * <p>{@link #start()} runs under the new term, so it reads the term's fencing token from {@link LeaderOnlyContext}
+ * (the status page's timeline shows it). Threads it starts do not inherit that context: pass them the token if their
+ * work needs it.
  */
 @Component
 @Profile("!sidecar")
 @LeaderOnly
 public class HeartbeatWorker implements SmartLifecycle {
 
-    private final Leadership leadership;
     private final Activity activity;
     private final Duration interval;
     private ScheduledExecutorService executor; // guarded by this
 
-    HeartbeatWorker(
-            Leadership leadership, Activity activity, @Value("${sample.worker.interval:1s}") Duration interval) {
-        this.leadership = leadership;
+    HeartbeatWorker(Activity activity, @Value("${sample.worker.interval:1s}") Duration interval) {
         this.activity = activity;
         this.interval = interval;
     }
@@ -42,13 +41,15 @@ public class HeartbeatWorker implements SmartLifecycle {
         if (executor != null) {
             return;
         }
+        long token = LeaderOnlyContext.fencingToken();
         executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "heartbeat-worker");
             thread.setDaemon(true);
             return thread;
         });
-        executor.scheduleWithFixedDelay(this::beat, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
-        activity.workerRunning(true);
+        executor.scheduleWithFixedDelay(
+                activity::heartbeat, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        activity.workerStarted(token);
     }
 
     @Override
@@ -58,17 +59,11 @@ public class HeartbeatWorker implements SmartLifecycle {
         }
         executor.shutdownNow();
         executor = null;
-        activity.workerRunning(false);
+        activity.workerStopped();
     }
 
     @Override
     public synchronized boolean isRunning() {
         return executor != null;
-    }
-
-    private void beat() {
-        if (leadership.isLeader()) {
-            activity.heartbeat();
-        }
     }
 }

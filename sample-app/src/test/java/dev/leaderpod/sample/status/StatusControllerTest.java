@@ -1,0 +1,90 @@
+package dev.leaderpod.sample.status;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.ElectionSnapshot;
+import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.core.LeaseRecord;
+import dev.leaderpod.core.LeaseStoreException;
+import dev.leaderpod.core.VersionedLease;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** What the page says about the election, for each situation the elector's snapshot can show. */
+class StatusControllerTest {
+
+    private static final ElectionSettings SETTINGS = ElectionSettings.withDefaults("leaderpod-sample", "me");
+    private static final Instant NOW = Instant.parse("2026-01-01T10:00:00Z");
+
+    @Test
+    void leading() {
+        LeadershipTerm term = new LeadershipTerm("leaderpod-sample", "me", 3, NOW);
+        assertThat(election(true, Optional.of(term), lease("me"), 0, null).state())
+                .isEqualTo("leading");
+    }
+
+    @Test
+    void followingAnotherHolder() {
+        StatusController.Election election = election(false, Optional.empty(), lease("other"), 0, null);
+        assertThat(election.state()).isEqualTo("following");
+        assertThat(election.detail()).startsWith("other leads;");
+    }
+
+    @Test
+    void lapsedWhenTheLeaseStillNamesThisInstanceButItNoLongerLeads() {
+        assertThat(election(false, Optional.empty(), lease("me"), 2, LeaseStoreException.Kind.TIMEOUT)
+                        .state())
+                .isEqualTo("lapsed");
+    }
+
+    @Test
+    void freeWhenTheLeaseNamesNoHolder() {
+        assertThat(election(false, Optional.empty(), lease(null), 0, null).state())
+                .isEqualTo("free");
+    }
+
+    /** The elector's snapshot has no lease while it waits out a missing one: the page says so, and why. */
+    @Test
+    void absentWhileNoLeaseIsSeen() {
+        StatusController.Election election = election(false, Optional.empty(), Optional.empty(), 0, null);
+        assertThat(election.state()).isEqualTo("absent");
+        assertThat(election.detail())
+                .contains("Nobody creates it before it has been missing for one lease duration (15.0 s)")
+                .contains("cannot tell a deleted lease from one that never existed");
+    }
+
+    @Test
+    void unreadableWhenNoLeaseWasSeenAndReadingFails() {
+        StatusController.Election election =
+                election(false, Optional.empty(), Optional.empty(), 3, LeaseStoreException.Kind.FORBIDDEN);
+        assertThat(election.state()).isEqualTo("unreadable");
+        assertThat(election.detail()).contains("FORBIDDEN, 3 failure(s) in a row");
+    }
+
+    private static Optional<VersionedLease> lease(String holder) {
+        return Optional.of(new VersionedLease(new LeaseRecord(holder, Duration.ofSeconds(15), NOW, NOW, 3L), "v1"));
+    }
+
+    private static StatusController.Election election(
+            boolean leader,
+            Optional<LeadershipTerm> term,
+            Optional<VersionedLease> observed,
+            int failures,
+            LeaseStoreException.Kind lastFailure) {
+        ElectionSnapshot snapshot = new ElectionSnapshot(
+                "leaderpod-sample",
+                "me",
+                leader,
+                term,
+                observed,
+                observed.map(ignored -> Duration.ofSeconds(1)),
+                Optional.empty(),
+                failures,
+                Optional.ofNullable(lastFailure),
+                false);
+        return StatusController.election(snapshot, SETTINGS);
+    }
+}
