@@ -583,7 +583,8 @@ public final class LeaseElector implements Leadership {
         read(false, winner -> {
             if (reliedOnWatch
                     && !watch.delivered(winner.map(VersionedLease::version).orElse(null))) {
-                watch.distrust("a write that relied on it conflicted with a change it had not delivered");
+                observed.current(false); // poll until the watch proves itself
+                watch.suspect("a write that relied on it conflicted with a change it had not delivered");
             }
             finishCycle(followerDelay());
         });
@@ -650,7 +651,8 @@ public final class LeaseElector implements Leadership {
                     boolean changed = read.lease().map(this::see).orElseGet(() -> seeAbsent(read.neverExisted()));
                     observed.current(watch.healthy());
                     if (checkWatch && changed) {
-                        watch.distrust("a read found a change it had not delivered");
+                        observed.current(false); // poll until the watch proves itself
+                        watch.suspect("a read found a change it had not delivered");
                     }
                     then.accept(read.lease());
                 });

@@ -52,6 +52,10 @@ final class WatchSupervisor {
     private int failures;
     /** Version of the last change the watch delivered (null for a deletion). */
     private String lastDeliveredVersion;
+    /** Changes delivered by the current watch, to tell a late watch from a dead one. */
+    private long deliveries;
+
+    private boolean suspicious;
 
     WatchSupervisor(
             LeaseStore store,
@@ -92,6 +96,32 @@ final class WatchSupervisor {
     /** Whether the watch delivered {@code version} as its latest change. */
     boolean delivered(String version) {
         return java.util.Objects.equals(version, lastDeliveredVersion);
+    }
+
+    /**
+     * A change this watch has not delivered was found (by a read, or by a conflicting write). A live watch may just be
+     * late, under load: if it delivers anything within a retry period it is kept; a silent one is restarted.
+     */
+    void suspect(String why) {
+        if (!healthy || suspicious) {
+            return;
+        }
+        suspicious = true;
+        int suspected = generation;
+        long seen = deliveries;
+        try {
+            election.schedule(
+                    () -> onElectionThread.accept(() -> {
+                        suspicious = false;
+                        if (suspected == generation && deliveries == seen) {
+                            distrust(why);
+                        }
+                    }),
+                    settings.retryPeriod().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            suspicious = false; // shutting down
+        }
     }
 
     /** The watch is proven to have missed a change: restart it (the elector polls until it is back). */
@@ -160,6 +190,7 @@ final class WatchSupervisor {
             return;
         }
         failures = 0; // it delivers: whatever failed before is over
+        deliveries++;
         lastDeliveredVersion = lease.map(VersionedLease::version).orElse(null);
         listener.changed(lease);
     }
