@@ -5,34 +5,63 @@ import dev.leaderpod.benchmarks.contenders.ElectionLog;
 import dev.leaderpod.benchmarks.contenders.Fabric8Candidate;
 import dev.leaderpod.benchmarks.contenders.OurCandidate;
 import dev.leaderpod.benchmarks.contenders.Timings;
+import dev.leaderpod.benchmarks.support.FaultProxy;
 import dev.leaderpod.benchmarks.support.MockApiServer;
+import dev.leaderpod.core.LeaseStore;
 import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.UnaryOperator;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
- * Runs N in-process candidates of one elector against the mock API server under faults, and checks that no two
- * ever lead at once and that a leader is back soon after the faults stop.
+ * Runs N in-process candidates of one elector against the mock API server (or, for ours, the local file store)
+ * under faults, and checks that no two ever lead at once and that a leader is back soon after the faults stop.
  *
  * <p>Each candidate slot has its own clock, offset by hours and running up to ±1 % fast or slow, its own
- * fault-injecting TCP proxy (latency, dropped connections, partitions that hang every call), and store-level faults
- * (HTTP 500s, 409 storms, pauses of the election thread like a long GC). The API server injects 500s and 409s for
- * everybody at times. Candidates crash (cut off and stopped without release) and come back under a new identity.
- * A sampler thread per slot asks the candidate whether it leads, as user code would, about every millisecond
- * ({@link LeadershipIntervals} explains how the samples become intervals that are compared in the harness's real
- * time).
+ * fault-injecting TCP proxy and store-level faults. The faults come in classes ({@link FaultClass}), each on by
+ * default and switched off as a whole; the harness picks one fault at a time at random, weighted by class, half of
+ * them aimed at the current leader. A sampler thread per slot asks the candidate whether it leads, as user code
+ * would, about every millisecond, and the candidates' listener callbacks are stamped too ({@link
+ * LeadershipIntervals} explains how both become intervals compared in the harness's real time).
+ *
+ * <p>After the faults (which end with an outage of the store longer than a lease) a leader must be back within
+ * lease duration + retry period + 1 s, or one lease duration more if the lease is absent then (a deleted lease may
+ * only be created again a lease duration after it was seen gone); there must be exactly one leader after a quiet
+ * stretch; and in the final hand-over rounds the leader leaves, gracefully, until one candidate is left, and each
+ * time another must take over: every candidate still in the election shows that it is.
  */
 public final class ChaosHarness {
 
@@ -42,57 +71,164 @@ public final class ChaosHarness {
         FABRIC8
     }
 
+    /** Where the candidates keep the lease. */
+    public enum Store {
+        /** A Lease object in the mock API server, each candidate talking through its own proxy. */
+        KUBERNETES,
+        /** Lease files in a temporary directory ({@code FileLeaseStore}); ours only. */
+        LOCAL
+    }
+
+    /** The lease's name in every run. */
+    static final String LEASE = "chaos";
+
     /**
      * One run.
      *
      * @param faultPhase how long faults are injected; then everything heals and crashed candidates restart
      * @param maxClockOffset slot clocks are offset by up to this much, alternately ahead and behind
      * @param maxRateError slot clocks run between this much slow and this much fast, spread evenly
-     * @param finalOutage how long the API server fails every request at the end of the fault phase, so that nobody
-     *     leads when the faults stop; lease duration + retry period by default
+     * @param finalOutage how long the store fails every request at the end of the fault phase, so that nobody
+     *     leads when the faults stop
+     * @param faultClasses the classes switched on; those that cannot apply to the elector and store are left out
      */
     public record Config(
             Elector elector,
+            Store store,
             int candidates,
             Duration faultPhase,
             Timings timings,
             long seed,
             Duration maxClockOffset,
             double maxRateError,
-            Duration finalOutage) {
+            Duration finalOutage,
+            Set<FaultClass> faultClasses) {
 
-        /** The configuration CI runs: 5 candidates, 3 s / 2 s / 500 ms, 60 s of faults. */
+        public Config {
+            if (elector == Elector.FABRIC8 && store == Store.LOCAL) {
+                throw new IllegalArgumentException("fabric8 has no local store");
+            }
+            faultClasses = Collections.unmodifiableSet(
+                    faultClasses.isEmpty() ? EnumSet.noneOf(FaultClass.class) : EnumSet.copyOf(faultClasses));
+        }
+
+        /**
+         * The configuration CI runs: 5 candidates, 3 s / 2 s / 500 ms, 50 s of faults of every class, clocks up
+         * to 6 h apart and ±1 %, a 3.5 s outage at the end.
+         */
         public static Config ci(Elector elector, long seed) {
             return new Config(
                     elector,
+                    Store.KUBERNETES,
                     5,
-                    Duration.ofSeconds(60),
+                    Duration.ofSeconds(50),
                     new Timings(Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(500)),
                     seed,
                     Duration.ofHours(6),
                     0.01,
-                    Duration.ofMillis(3500));
+                    Duration.ofMillis(3500),
+                    EnumSet.allOf(FaultClass.class));
+        }
+
+        public Config withStore(Store newStore) {
+            return new Config(
+                    elector,
+                    newStore,
+                    candidates,
+                    faultPhase,
+                    timings,
+                    seed,
+                    maxClockOffset,
+                    maxRateError,
+                    finalOutage,
+                    faultClasses);
         }
 
         public Config withFaultPhase(Duration duration) {
-            return new Config(elector, candidates, duration, timings, seed, maxClockOffset, maxRateError, finalOutage);
+            return new Config(
+                    elector,
+                    store,
+                    candidates,
+                    duration,
+                    timings,
+                    seed,
+                    maxClockOffset,
+                    maxRateError,
+                    finalOutage,
+                    faultClasses);
         }
 
         public Config withCandidates(int count) {
-            return new Config(elector, count, faultPhase, timings, seed, maxClockOffset, maxRateError, finalOutage);
+            return new Config(
+                    elector,
+                    store,
+                    count,
+                    faultPhase,
+                    timings,
+                    seed,
+                    maxClockOffset,
+                    maxRateError,
+                    finalOutage,
+                    faultClasses);
         }
 
         public Config withClocks(Duration maxOffset, double maxRate) {
-            return new Config(elector, candidates, faultPhase, timings, seed, maxOffset, maxRate, finalOutage);
+            return new Config(
+                    elector,
+                    store,
+                    candidates,
+                    faultPhase,
+                    timings,
+                    seed,
+                    maxOffset,
+                    maxRate,
+                    finalOutage,
+                    faultClasses);
         }
 
         public Config withFinalOutage(Duration outage) {
-            return new Config(elector, candidates, faultPhase, timings, seed, maxClockOffset, maxRateError, outage);
+            return new Config(
+                    elector,
+                    store,
+                    candidates,
+                    faultPhase,
+                    timings,
+                    seed,
+                    maxClockOffset,
+                    maxRateError,
+                    outage,
+                    faultClasses);
+        }
+
+        public Config withFaultClasses(Set<FaultClass> classes) {
+            return new Config(
+                    elector,
+                    store,
+                    candidates,
+                    faultPhase,
+                    timings,
+                    seed,
+                    maxClockOffset,
+                    maxRateError,
+                    finalOutage,
+                    classes);
+        }
+
+        /** The classes switched on that can hit this elector on this store. */
+        public Set<FaultClass> activeFaultClasses() {
+            Set<FaultClass> active = EnumSet.noneOf(FaultClass.class);
+            faultClasses.stream().filter(c -> c.appliesTo(elector, store)).forEach(active::add);
+            return active;
         }
 
         /** After the faults stop, a leader must appear within lease duration + retry period + this slack. */
         Duration restartSlack() {
             return Duration.ofSeconds(1);
+        }
+
+        /** Lease duration + retry period + slack. */
+        Duration livenessBound() {
+            return timings.leaseDuration().plus(timings.retryPeriod()).plus(restartSlack());
         }
     }
 
@@ -104,13 +240,19 @@ public final class ChaosHarness {
             int terms,
             long samples,
             List<LeadershipIntervals.Overlap> overlaps,
+            List<LeadershipIntervals.Overlap> listenerOverlaps,
+            List<String> tokenRegressions,
             Duration timeToLeaderAfterFaults,
             Duration livenessBound,
+            boolean leaseAbsentAtHeal,
             int leadersAtEnd,
+            int handOvers,
+            List<String> handOverFailures,
+            List<String> lifecycleFailures,
             Duration longestLeaderlessGap) {
 
         public boolean noOverlap() {
-            return overlaps.isEmpty();
+            return overlaps.isEmpty() && listenerOverlaps.isEmpty();
         }
 
         public boolean leaderBackInTime() {
@@ -118,20 +260,57 @@ public final class ChaosHarness {
         }
 
         public boolean passed() {
-            return noOverlap() && leaderBackInTime() && leadersAtEnd == 1;
+            return failures().isEmpty();
+        }
+
+        /** Why the run failed, one line per check that failed; empty if it passed. */
+        public List<String> failures() {
+            List<String> failures = new ArrayList<>();
+            if (!overlaps.isEmpty()) {
+                failures.add(overlaps.size() + " overlap(s) as polled through currentTerm()/isLeader()");
+            }
+            if (!listenerOverlaps.isEmpty()) {
+                failures.add(listenerOverlaps.size() + " overlap(s) as leadership listeners were told");
+            }
+            if (!leaderBackInTime()) {
+                failures.add(
+                        timeToLeaderAfterFaults == null
+                                ? "no leader within " + 3 * livenessBound.toMillis() + " ms after the faults stopped"
+                                : "leader back after " + timeToLeaderAfterFaults.toMillis() + " ms, bound "
+                                        + livenessBound.toMillis() + " ms");
+            }
+            if (leadersAtEnd != 1) {
+                failures.add(leadersAtEnd + " leaders at the end");
+            }
+            if (!handOverFailures.isEmpty()) {
+                failures.add("hand-over rounds: " + String.join("; ", handOverFailures));
+            }
+            if (!lifecycleFailures.isEmpty()) {
+                failures.add(
+                        lifecycleFailures.size() + " failed context stop/start(s), first: " + lifecycleFailures.get(0));
+            }
+            return failures;
         }
 
         public String summary() {
             StringBuilder out = new StringBuilder();
             out.append(String.format(
                     Locale.ROOT,
-                    "chaos %s: %d candidates, timings %s, %d s of faults ending with a %d ms API outage, seed %d%n",
+                    "chaos %s on %s: %d candidates, timings %s, %d s of faults ending with a %d ms outage, seed %d%n",
                     config.elector(),
+                    config.store(),
                     config.candidates(),
                     config.timings(),
                     config.faultPhase().toSeconds(),
                     config.finalOutage().toMillis(),
                     config.seed()));
+            Set<FaultClass> active = config.activeFaultClasses();
+            Set<FaultClass> inapplicable = EnumSet.noneOf(FaultClass.class);
+            config.faultClasses().stream().filter(c -> !active.contains(c)).forEach(inapplicable::add);
+            out.append("  fault classes: ")
+                    .append(names(active))
+                    .append(inapplicable.isEmpty() ? "" : " (not applicable here: " + names(inapplicable) + ")")
+                    .append('\n');
             out.append("  clocks: ").append(String.join("; ", clocks)).append('\n');
             out.append("  faults injected: ").append(faults).append('\n');
             out.append(String.format(
@@ -140,61 +319,126 @@ public final class ChaosHarness {
                     terms,
                     samples,
                     longestLeaderlessGap.toMillis()));
+            out.append("  overlaps, polled (currentTerm()): ")
+                    .append(describe(overlaps))
+                    .append('\n');
+            out.append("  overlaps, as listeners were told (onStarted/onStoppedLeading): ")
+                    .append(describe(listenerOverlaps))
+                    .append('\n');
+            if (config.elector() == Elector.OURS) {
+                out.append("  fencing tokens that did not grow (information, not checked): ")
+                        .append(tokenRegressions.size())
+                        .append(tokenRegressions.isEmpty() ? "" : " (first: " + tokenRegressions.get(0) + ")")
+                        .append('\n');
+            }
             out.append(String.format(
                     Locale.ROOT,
-                    "  overlaps: %d%s%n",
-                    overlaps.size(),
-                    overlaps.isEmpty()
-                            ? ""
-                            : String.format(
-                                    Locale.ROOT,
-                                    " (longest %d ms, total %d ms; first: %s)",
-                                    overlaps.stream()
-                                                    .mapToLong(LeadershipIntervals.Overlap::overlapNanos)
-                                                    .max()
-                                                    .orElse(0)
-                                            / 1_000_000,
-                                    overlaps.stream()
-                                                    .mapToLong(LeadershipIntervals.Overlap::overlapNanos)
-                                                    .sum()
-                                            / 1_000_000,
-                                    overlaps.get(0))));
-            out.append(String.format(
-                    Locale.ROOT,
-                    "  leader after faults stopped: %s (bound %d ms); leaders at end: %d%n",
+                    "  leader after faults stopped: %s (bound %d ms%s); leaders at end: %d%n",
                     timeToLeaderAfterFaults == null ? "none" : timeToLeaderAfterFaults.toMillis() + " ms",
                     livenessBound.toMillis(),
+                    leaseAbsentAtHeal ? ", one lease duration more: the lease was absent when the faults stopped" : "",
                     leadersAtEnd));
-            out.append("  verdict: ").append(passed() ? "PASSED" : "FAILED");
+            out.append(String.format(
+                    Locale.ROOT,
+                    "  hand-over rounds: %d of %d%s%n",
+                    handOvers,
+                    config.candidates() - 1,
+                    handOverFailures.isEmpty() ? "" : "; " + String.join("; ", handOverFailures)));
+            out.append("  failed context stop/starts: ").append(lifecycleFailures.size());
+            if (!lifecycleFailures.isEmpty()) {
+                out.append(" (first: ").append(lifecycleFailures.get(0)).append(')');
+            }
+            out.append('\n');
+            List<String> failures = failures();
+            out.append("  verdict: ").append(failures.isEmpty() ? "PASSED" : "FAILED: " + String.join("; ", failures));
             return out.toString();
+        }
+
+        private static String names(Set<FaultClass> classes) {
+            return classes.isEmpty()
+                    ? "none"
+                    : classes.stream().map(FaultClass::cliName).collect(Collectors.joining(", "));
+        }
+
+        private static String describe(List<LeadershipIntervals.Overlap> overlaps) {
+            if (overlaps.isEmpty()) {
+                return "0";
+            }
+            long longest = overlaps.stream()
+                    .mapToLong(LeadershipIntervals.Overlap::overlapNanos)
+                    .max()
+                    .orElse(0);
+            long total = overlaps.stream()
+                    .mapToLong(LeadershipIntervals.Overlap::overlapNanos)
+                    .sum();
+            return String.format(
+                    Locale.ROOT,
+                    "%d (longest %d ms, total %d ms; first: %s)",
+                    overlaps.size(),
+                    longest / 1_000_000,
+                    total / 1_000_000,
+                    overlaps.get(0));
         }
     }
 
     private final MockApiServer server;
     private final Config config;
+    private final Set<FaultClass> active;
     private final SplittableRandom random;
     private final String namespace;
+    private final Path leaseDirectory;
     private final Map<String, Integer> faultCounts = new ConcurrentHashMap<>();
     private final LeadershipIntervals intervals = new LeadershipIntervals();
     private final ElectionLog log = new ElectionLog();
+    private final Map<String, Long> crashedAt = new ConcurrentHashMap<>();
+    private final List<String> lifecycleFailures = new CopyOnWriteArrayList<>();
+    private final AtomicInteger bodyFaultsApplied = new AtomicInteger();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, runnable -> {
         Thread thread = new Thread(runnable, "chaos-scheduler");
         thread.setDaemon(true);
         return thread;
     });
-    private final AtomicInteger crashed = new AtomicInteger();
+    /** Context stops and starts block for up to their timeout: they run here, not on the scheduler. */
+    private final ExecutorService lifecycle = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "chaos-lifecycle");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /** Slots crashed or context-stopped: at most N − 1 at once. */
+    private final AtomicInteger down = new AtomicInteger();
+
     private volatile boolean faultsActive;
     private volatile boolean running = true;
+    private volatile boolean outage;
     private volatile double serverErrorRate;
     private volatile double serverConflictRate;
     private final SplittableRandom serverRandom;
+    private ThirdPartyWriter thirdParty;
 
+    /**
+     * A harness for {@code config}; {@code server} may be {@code null} for the local store.
+     *
+     * @throws IllegalArgumentException for the Kubernetes store without a server
+     */
     public ChaosHarness(MockApiServer server, Config config) {
+        if (server == null && config.store() == Store.KUBERNETES) {
+            throw new IllegalArgumentException("the Kubernetes store needs the mock API server");
+        }
         this.server = server;
         this.config = config;
+        this.active = config.activeFaultClasses();
         this.random = new SplittableRandom(config.seed());
         this.serverRandom = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
         this.namespace = "chaos-" + config.elector().name().toLowerCase(Locale.ROOT) + "-" + config.seed();
+        if (config.store() == Store.LOCAL) {
+            try {
+                this.leaseDirectory = Files.createTempDirectory("chaos-leases-").resolve("leases");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        } else {
+            this.leaseDirectory = null;
+        }
     }
 
     private final class Slot {
@@ -202,7 +446,19 @@ public final class ChaosHarness {
         final DriftingClock clock;
         final Faults faults;
         volatile Candidate current;
+        /** The current generation's store or lock wrapper, to kill on a crash. */
+        volatile Runnable killStore = () -> {};
+
         int generation;
+        /** Context-stopped, to be started again. */
+        boolean contextStopped;
+        /** A context stop/start is in progress: no other lifecycle fault for this slot meanwhile. */
+        boolean busy;
+        /** When the context stop in progress began ({@link System#nanoTime()}). */
+        long stopBeganAt;
+        /** Completes when the context stop in progress has returned. */
+        CompletableFuture<Void> stopping = CompletableFuture.completedFuture(null);
+
         final Thread sampler;
         long samples;
 
@@ -217,29 +473,29 @@ public final class ChaosHarness {
             this.sampler.setDaemon(true);
         }
 
+        /** A new generation under a new identity. */
         synchronized void start() {
             String identity = "slot" + index + "-gen" + generation++;
             Candidate candidate =
                     switch (config.elector()) {
-                        case OURS ->
-                            new OurCandidate(
-                                    server,
-                                    namespace,
-                                    "chaos",
-                                    identity,
-                                    config.timings(),
-                                    log,
-                                    clock,
-                                    store -> new FaultyLeaseStore(store, faults));
+                        case OURS -> {
+                            UnaryOperator<LeaseStore> wrapper = store -> {
+                                FaultyLeaseStore faulty = new FaultyLeaseStore(store, faults);
+                                killStore = faulty::kill;
+                                return faulty;
+                            };
+                            yield config.store() == Store.LOCAL
+                                    ? OurCandidate.onLocalStore(
+                                            leaseDirectory, LEASE, identity, config.timings(), log, clock, wrapper)
+                                    : new OurCandidate(
+                                            server, namespace, LEASE, identity, config.timings(), log, clock, wrapper);
+                        }
                         case FABRIC8 ->
-                            new Fabric8Candidate(
-                                    server,
-                                    namespace,
-                                    "chaos",
-                                    identity,
-                                    config.timings(),
-                                    log,
-                                    lock -> new FaultyLock(lock, faults, clock));
+                            new Fabric8Candidate(server, namespace, LEASE, identity, config.timings(), log, lock -> {
+                                FaultyLock faulty = new FaultyLock(lock, faults, clock);
+                                killStore = faulty::kill;
+                                return faulty;
+                            });
                     };
             candidate.start();
             current = candidate;
@@ -250,9 +506,9 @@ public final class ChaosHarness {
             Candidate candidate = current;
             current = null;
             if (candidate != null) {
-                Thread closer = new Thread(candidate::close, "chaos-crash-" + candidate.identity());
-                closer.setDaemon(true);
-                closer.start();
+                crashedAt.put(candidate.identity(), System.nanoTime());
+                killStore.run();
+                retire(candidate);
             }
         }
 
@@ -285,9 +541,23 @@ public final class ChaosHarness {
         }
     }
 
+    /** Closes a candidate in the background, counting what its proxy saw. */
+    private void retire(Candidate candidate) {
+        FaultProxy proxy = candidate.proxy();
+        if (proxy != null) {
+            bodyFaultsApplied.addAndGet(proxy.bodyFaultsApplied());
+        }
+        Thread closer = new Thread(candidate::close, "chaos-close-" + candidate.identity());
+        closer.setDaemon(true);
+        closer.start();
+    }
+
     public Result run() {
         List<Slot> slots = new ArrayList<>();
-        server.injectFaults(request -> serverFault(request.getPath(), request.getMethod()));
+        if (server != null) {
+            server.injectFaults(this::serverFault);
+            thirdParty = new ThirdPartyWriter(server, namespace, LEASE);
+        }
         try {
             for (int i = 0; i < config.candidates(); i++) {
                 Slot slot = new Slot(i);
@@ -301,57 +571,75 @@ public final class ChaosHarness {
             long outageFrom = faultEnd - config.finalOutage().toNanos();
             while (System.nanoTime() - outageFrom < 0) {
                 sleep(150 + random.nextInt(450));
-                injectOne(slots);
+                if (!active.isEmpty()) {
+                    injectOne(slots);
+                }
             }
-            // The finale: the API server fails every request for longer than a lease, so nobody leads when the
-            // faults stop and every candidate has failed several times in a row: the hardest start for recovery.
-            serverErrorRate = 1.0;
-            count("final API outage");
+            // The finale: the store fails every request for longer than a lease, so nobody leads when the
+            // faults stop and every candidate has just failed several times in a row: the hardest start for recovery.
+            outage = true;
+            if (config.store() == Store.LOCAL) {
+                slots.forEach(s -> s.faults.outage(true));
+            }
+            count("final outage");
             sleep(Math.max(0, (faultEnd - System.nanoTime()) / 1_000_000));
             faultsActive = false;
 
-            // Heal everything; crashed candidates come back at once.
+            // Heal everything; crashed and context-stopped candidates come back at once.
+            outage = false;
             serverErrorRate = 0;
             serverConflictRate = 0;
             for (Slot slot : slots) {
                 slot.faults.heal();
                 Candidate candidate = slot.current;
-                if (candidate != null) {
-                    candidate.proxy().latency(Duration.ZERO);
-                    candidate.proxy().hang(false);
+                if (candidate != null && candidate.proxy() != null) {
+                    candidate.proxy().heal();
                 }
             }
             long healedAt = System.nanoTime();
+            boolean leaseAbsent = !leaseExists();
+            List<Future<?>> starts = new ArrayList<>();
             for (Slot slot : slots) {
                 synchronized (slot) {
                     if (slot.current == null) {
                         slot.start();
-                        crashed.decrementAndGet();
+                        down.decrementAndGet();
                     }
                 }
+                starts.add(lifecycle.submit(() -> contextStart(slot)));
             }
-            Duration bound = config.timings()
-                    .leaseDuration()
-                    .plus(config.timings().retryPeriod())
-                    .plus(config.restartSlack());
-            Duration timeToLeader = null;
-            long waitUntil = healedAt + bound.toNanos() * 3;
-            while (System.nanoTime() - waitUntil < 0) {
-                if (slots.stream().anyMatch(s -> s.current != null && s.current.isLeader())) {
-                    timeToLeader = Duration.ofNanos(System.nanoTime() - healedAt);
-                    break;
-                }
-                sleep(2);
+            for (Future<?> start : starts) {
+                await(start, config.livenessBound().multipliedBy(2));
             }
+            Duration bound = config.livenessBound();
+            if (leaseAbsent) {
+                bound = bound.plus(config.timings().leaseDuration());
+            }
+            Duration timeToLeader = awaitLeader(slots, Set.of(), bound.multipliedBy(3))
+                    .map(at -> Duration.ofNanos(at - healedAt))
+                    .orElse(null);
             sleep(3 * config.timings().retryPeriod().toMillis()); // a quiet stretch, still sampled
             int leadersAtEnd = (int) slots.stream()
                     .filter(s -> s.current != null && s.current.isLeader())
                     .count();
+            List<String> handOverFailures = new ArrayList<>();
+            int handOvers = handOverRounds(slots, handOverFailures);
             running = false;
+            long endNanos = System.nanoTime();
             for (Slot slot : slots) {
                 slot.sampler.join(2000);
             }
+            for (Slot slot : slots) {
+                Candidate candidate = slot.current;
+                if (candidate != null && candidate.proxy() != null) {
+                    bodyFaultsApplied.addAndGet(candidate.proxy().bodyFaultsApplied());
+                }
+            }
+            if (active.contains(FaultClass.STALLS)) {
+                faultCounts.put("stalled/trickled/cut responses that hit a response", bodyFaultsApplied.get());
+            }
             List<LeadershipIntervals.Interval> all = intervals.intervals();
+            LeadershipIntervals heard = LeadershipIntervals.fromEvents(log.events(), crashedAt, endNanos);
             return new Result(
                     config,
                     slots.stream().map(s -> "slot" + s.index + " " + s.clock).toList(),
@@ -359,29 +647,144 @@ public final class ChaosHarness {
                     all.size(),
                     slots.stream().mapToLong(s -> s.samples).sum(),
                     intervals.overlaps(),
+                    heard.overlaps(),
+                    intervals.tokenRegressions(),
                     timeToLeader,
                     bound,
+                    leaseAbsent,
                     leadersAtEnd,
-                    longestGap(all));
+                    handOvers,
+                    handOverFailures,
+                    List.copyOf(lifecycleFailures),
+                    longestGap(all, endNanos));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } finally {
             running = false;
-            server.injectFaults(null);
+            if (server != null) {
+                server.injectFaults(null);
+            }
             scheduler.shutdownNow();
-            slots.parallelStream().forEach(s -> {
-                Candidate candidate = s.current;
+            lifecycle.shutdownNow();
+            // Closing may block in an elector's own stop (fabric8's waits for a hung call): never for long here.
+            List<Thread> closers = new ArrayList<>();
+            for (Slot slot : slots) {
+                Candidate candidate = slot.current;
                 if (candidate != null) {
-                    candidate.close();
+                    slot.killStore.run();
+                    Thread closer = new Thread(candidate::close, "chaos-close-" + candidate.identity());
+                    closer.setDaemon(true);
+                    closer.start();
+                    closers.add(closer);
                 }
-            });
+            }
+            long closeUntil = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            for (Thread closer : closers) {
+                try {
+                    closer.join(Math.max(1, (closeUntil - System.nanoTime()) / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            if (thirdParty != null) {
+                thirdParty.close();
+            }
+            if (leaseDirectory != null) {
+                deleteRecursively(leaseDirectory.getParent());
+            }
         }
     }
 
-    private static Duration longestGap(List<LeadershipIntervals.Interval> intervals) {
+    /** When a candidate not in {@code except} first led, within {@code limit}; empty if none did. */
+    private static Optional<Long> awaitLeader(List<Slot> slots, Set<Slot> except, Duration limit)
+            throws InterruptedException {
+        long until = System.nanoTime() + limit.toNanos();
+        while (System.nanoTime() - until < 0) {
+            for (Slot slot : slots) {
+                Candidate candidate = slot.current;
+                if (!except.contains(slot) && candidate != null && candidate.isLeader()) {
+                    return Optional.of(System.nanoTime());
+                }
+            }
+            sleep(2);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The leader leaves the election gracefully, and another candidate must take over within the liveness bound;
+     * again, until one candidate is left. A candidate whose election ended unnoticed (its loop died) never takes
+     * over, so it is found at the latest when only such candidates are left.
+     *
+     * @return how many hand-overs succeeded
+     */
+    private int handOverRounds(List<Slot> slots, List<String> failures) throws InterruptedException {
+        Set<Slot> left = new HashSet<>();
+        Duration bound = config.livenessBound();
+        int handOvers = 0;
+        for (int attempt = 0; handOvers < slots.size() - 1 && attempt < 3 * slots.size(); attempt++) {
+            Slot leader = slots.stream()
+                    .filter(s -> !left.contains(s) && s.current != null && s.current.isLeader())
+                    .findFirst()
+                    .orElse(null);
+            if (leader == null) {
+                if (awaitLeader(slots, left, bound).isEmpty()) {
+                    failures.add(
+                            "round " + (handOvers + 1) + ": no leader to hand over from among " + names(slots, left));
+                    return handOvers;
+                }
+                continue; // someone leads now: look again
+            }
+            Candidate leaving = leader.current;
+            if (!await(CompletableFuture.runAsync(leaving::stopGracefully, lifecycle), bound)) {
+                failures.add("the graceful stop of " + leaving.identity() + " did not return within " + bound.toMillis()
+                        + " ms");
+            }
+            left.add(leader);
+            if (awaitLeader(slots, left, bound).isEmpty()) {
+                failures.add("after " + leaving.identity() + " left, none of " + names(slots, left)
+                        + " took over within " + bound.toMillis() + " ms");
+                return handOvers;
+            }
+            handOvers++;
+        }
+        return handOvers;
+    }
+
+    /** Whether {@code future} completed within {@code limit}. */
+    private static boolean await(Future<?> future, Duration limit) {
+        try {
+            future.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true; // returned, by throwing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static String names(List<Slot> slots, Set<Slot> except) {
+        return slots.stream()
+                .filter(s -> !except.contains(s) && s.current != null)
+                .map(s -> s.current.identity())
+                .collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    private boolean leaseExists() {
+        if (config.store() == Store.LOCAL) {
+            return Files.exists(leaseDirectory.resolve(LEASE + ".lease"));
+        }
+        return thirdParty.exists();
+    }
+
+    /** The longest stretch without a leader from the first leadership on, up to {@code endNanos}. */
+    private static Duration longestGap(List<LeadershipIntervals.Interval> intervals, long endNanos) {
         List<LeadershipIntervals.Interval> sorted = new ArrayList<>(intervals);
-        sorted.sort(java.util.Comparator.comparingLong(LeadershipIntervals.Interval::start));
+        sorted.sort(Comparator.comparingLong(LeadershipIntervals.Interval::start));
         long longest = 0;
         long coveredUntil = Long.MIN_VALUE;
         for (LeadershipIntervals.Interval interval : sorted) {
@@ -392,11 +795,27 @@ public final class ChaosHarness {
                 coveredUntil = Math.max(interval.end(), interval.start());
             }
         }
+        if (coveredUntil != Long.MIN_VALUE && endNanos - coveredUntil > longest) {
+            longest = endNanos - coveredUntil;
+        }
         return Duration.ofNanos(longest);
     }
 
+    private FaultClass pickClass() {
+        int total = active.stream().mapToInt(FaultClass::weight).sum();
+        int roll = random.nextInt(total);
+        for (FaultClass faultClass : active) {
+            roll -= faultClass.weight();
+            if (roll < 0) {
+                return faultClass;
+            }
+        }
+        throw new IllegalStateException();
+    }
+
     private void injectOne(List<Slot> slots) {
-        // Half the faults hit the leader, so that hand-overs happen often.
+        FaultClass faultClass = pickClass();
+        // Half the faults aimed at a candidate hit the leader, so that hand-overs happen often.
         Slot slot = slots.get(random.nextInt(slots.size()));
         if (random.nextBoolean()) {
             for (Slot candidateSlot : slots) {
@@ -407,73 +826,255 @@ public final class ChaosHarness {
             }
         }
         Candidate candidate = slot.current;
-        int roll = random.nextInt(100);
+        FaultProxy proxy = candidate == null ? null : candidate.proxy();
         long leaseMs = config.timings().leaseDuration().toMillis();
         long renewMs = config.timings().renewDeadline().toMillis();
-        if (roll < 12) {
-            if (candidate != null) {
-                Duration latency = Duration.ofMillis(20 + random.nextInt(400));
-                candidate.proxy().latency(latency);
-                later(() -> candidate.proxy().latency(Duration.ZERO), 1000 + random.nextInt(3000));
-                count("latency");
+        switch (faultClass) {
+            case NETWORK -> {
+                if (proxy == null) {
+                    return;
+                }
+                switch (random.nextInt(3)) {
+                    case 0 -> {
+                        proxy.latency(Duration.ofMillis(20 + random.nextInt(400)));
+                        later(() -> proxy.latency(Duration.ZERO), 1000 + random.nextInt(3000));
+                        count("latency");
+                    }
+                    case 1 -> {
+                        proxy.dropConnections();
+                        count("dropped connections");
+                    }
+                    default -> {
+                        proxy.hang(true); // a partition: the candidate runs on, its calls hang
+                        later(() -> proxy.hang(false), 500 + random.nextLong(2 * leaseMs));
+                        count("partition (hung connections)");
+                    }
+                }
             }
-        } else if (roll < 24) {
-            if (candidate != null) {
-                candidate.proxy().dropConnections();
-                count("dropped connections");
+            case SERVER -> {
+                if (random.nextBoolean()) {
+                    serverErrorRate = 0.5;
+                    later(() -> serverErrorRate = 0, 1000 + random.nextInt(2000));
+                    count("server 5xx storm");
+                } else {
+                    serverConflictRate = 0.6;
+                    later(() -> serverConflictRate = 0, 1000 + random.nextInt(2000));
+                    count("server 409 storm");
+                }
             }
-        } else if (roll < 36) {
-            if (candidate != null) {
-                candidate.proxy().hang(true); // a partition: the candidate runs on, its calls hang
-                later(() -> candidate.proxy().hang(false), 500 + random.nextLong(2 * leaseMs));
-                count("partition (hung connections)");
+            case STORE -> {
+                Faults faults = slot.faults;
+                if (random.nextBoolean()) {
+                    faults.serverErrors(0.5);
+                    later(() -> faults.serverErrors(0), 1000 + random.nextInt(2000));
+                    count("store 5xx");
+                } else {
+                    faults.conflicts(0.7);
+                    later(() -> faults.conflicts(0), 1000 + random.nextInt(2000));
+                    count("store 409 storm");
+                }
             }
-        } else if (roll < 44) {
-            serverErrorRate = 0.5;
-            later(() -> serverErrorRate = 0, 1000 + random.nextInt(2000));
-            count("server 5xx storm");
-        } else if (roll < 52) {
-            serverConflictRate = 0.6;
-            later(() -> serverConflictRate = 0, 1000 + random.nextInt(2000));
-            count("server 409 storm");
-        } else if (roll < 62) {
-            Faults faults = slot.faults;
-            faults.serverErrors(0.5);
-            later(() -> faults.serverErrors(0), 1000 + random.nextInt(2000));
-            count("store 5xx");
-        } else if (roll < 72) {
-            Faults faults = slot.faults;
-            faults.conflicts(0.7);
-            later(() -> faults.conflicts(0), 1000 + random.nextInt(2000));
-            count("store 409 storm");
-        } else if (roll < 88) {
-            long pauseMs = 200 + random.nextLong(renewMs * 3 / 2);
-            slot.faults.pauseNextCall(pauseMs * 1_000_000, random.nextBoolean());
-            count("election-thread pause (GC)");
-        } else {
-            if (candidate != null && crashed.get() < config.candidates() - 1) {
-                Slot crashedSlot = slot;
-                crashed.incrementAndGet();
-                crashedSlot.crash();
-                count("crash");
-                later(
-                        () -> {
-                            synchronized (crashedSlot) {
-                                if (crashedSlot.current == null && faultsActive) {
-                                    crashedSlot.start();
-                                    crashed.decrementAndGet();
-                                    count("restart");
-                                }
-                            }
-                        },
-                        500 + random.nextLong(leaseMs));
+            case PAUSES -> {
+                long pauseMs = 200 + random.nextLong(renewMs * 3 / 2);
+                slot.faults.pauseNextCall(pauseMs * 1_000_000, random.nextBoolean());
+                count("election-thread pause (GC)");
+            }
+            case CRASHES -> crash(slot, leaseMs);
+            case STALLS -> {
+                if (proxy == null) {
+                    return;
+                }
+                int kind = random.nextInt(10);
+                FaultProxy.BodyFaultKind bodyFault = kind < 6
+                        ? FaultProxy.BodyFaultKind.STALL
+                        : kind < 8 ? FaultProxy.BodyFaultKind.TRICKLE : FaultProxy.BodyFaultKind.CUT;
+                // Up to 2.5 lease durations: longer than a lease, shorter than the fault phase.
+                Duration duration = Duration.ofMillis(200 + random.nextLong(leaseMs * 5 / 2));
+                proxy.breakNextResponse(new FaultProxy.BodyFault(bodyFault, duration));
+                count("response body " + bodyFault.name().toLowerCase(Locale.ROOT) + " after the headers (armed)");
+            }
+            case THIRD_PARTY -> thirdPartyWrite(slots);
+            case SILENT_WATCH -> {
+                if (proxy == null) {
+                    return;
+                }
+                int silenced = proxy.silenceWatches();
+                count(silenced > 0 ? "watch gone silent" : "watch gone silent (every open watch already was)");
+            }
+            case ERRORS -> {
+                Error error =
+                        switch (random.nextInt(3)) {
+                            case 0 -> new OutOfMemoryError("injected by the chaos harness");
+                            case 1 -> new StackOverflowError("injected by the chaos harness");
+                            default -> new AssertionError("injected by the chaos harness");
+                        };
+                slot.faults.throwOnNextCall(error, random.nextBoolean());
+                count(error.getClass().getSimpleName() + " from a store call");
+            }
+            case RESTARTS -> contextStopThenStart(slot, leaseMs);
+            case DIRECTORY -> {
+                if (deleteRecursively(leaseDirectory)) {
+                    count("lease directory deleted");
+                }
             }
         }
     }
 
-    private Optional<MockResponse> serverFault(String path, String method) {
+    private void crash(Slot slot, long leaseMs) {
+        synchronized (slot) {
+            if (slot.current == null || slot.busy || down.get() >= config.candidates() - 1) {
+                return;
+            }
+            down.incrementAndGet();
+            slot.crash();
+        }
+        count("crash");
+        later(
+                () -> {
+                    synchronized (slot) {
+                        if (slot.current == null && faultsActive) {
+                            slot.start();
+                            down.decrementAndGet();
+                            count("restart");
+                        }
+                    }
+                },
+                500 + random.nextLong(leaseMs));
+    }
+
+    /** {@code context.stop()}, a pause (0.2 s to 1.5 lease durations), {@code context.start()}: same objects. */
+    private void contextStopThenStart(Slot slot, long leaseMs) {
+        Candidate candidate;
+        synchronized (slot) {
+            candidate = slot.current;
+            if (candidate == null || slot.busy || down.get() >= config.candidates() - 1) {
+                return;
+            }
+            down.incrementAndGet();
+            slot.busy = true;
+            slot.contextStopped = true;
+            slot.stopping = new CompletableFuture<>();
+            slot.stopBeganAt = System.nanoTime();
+        }
+        count("context stop/start");
+        long pauseMs = 200 + random.nextLong(leaseMs * 3 / 2);
+        CompletableFuture<Void> stopping = slot.stopping;
+        lifecycle.execute(() -> {
+            try {
+                candidate.contextStop();
+            } catch (RuntimeException e) {
+                lifecycleFailures.add(candidate.identity() + ": context.stop() threw " + e);
+            } finally {
+                stopping.complete(null);
+            }
+            later(() -> lifecycle.execute(() -> contextStart(slot)), pauseMs);
+        });
+    }
+
+    /**
+     * Starts a context-stopped slot's candidate again. If it refuses, or its stop never returned, that is recorded as
+     * a failure, and a new candidate takes the slot so that the rest of the run still has N candidates.
+     */
+    private void contextStart(Slot slot) {
+        CompletableFuture<Void> stopping;
+        long stopBeganAt;
+        synchronized (slot) {
+            if (!slot.contextStopped) {
+                return;
+            }
+            stopping = slot.stopping;
+            stopBeganAt = slot.stopBeganAt;
+        }
+        // context.start() comes after context.stop() has returned; a stop that does not return within the
+        // liveness bound (of its start) is a failure too.
+        long left = stopBeganAt + config.livenessBound().toNanos() - System.nanoTime();
+        boolean stopped = await(stopping, Duration.ofNanos(Math.max(1, left)));
+        synchronized (slot) {
+            if (!slot.contextStopped) {
+                return;
+            }
+            Candidate candidate = slot.current;
+            String failure = null;
+            if (!stopped) {
+                failure = candidate.identity() + ": context.stop() did not return within "
+                        + config.livenessBound().toMillis() + " ms";
+            } else {
+                try {
+                    candidate.contextStart();
+                } catch (RuntimeException e) {
+                    failure = candidate.identity() + ": context.start() after context.stop() threw " + e;
+                }
+            }
+            if (failure != null) {
+                lifecycleFailures.add(failure);
+                // Replaced, but not counted as crashed: whatever its listener was told last still stands (a stop
+                // that never returned may leave it leading), and the listener view keeps it until told otherwise.
+                slot.current = null;
+                slot.killStore.run();
+                retire(candidate);
+                slot.start();
+                count("new candidate after a failed context stop/start");
+            }
+            slot.contextStopped = false;
+            slot.busy = false;
+            down.decrementAndGet();
+        }
+    }
+
+    private void thirdPartyWrite(List<Slot> slots) {
+        if (thirdParty == null) {
+            return;
+        }
+        try {
+            if (random.nextInt(4) == 0) {
+                count(thirdParty.delete() ? "third party: lease deleted" : "third party: nothing to delete");
+                return;
+            }
+            List<String> live = slots.stream()
+                    .map(s -> s.current)
+                    .filter(c -> c != null)
+                    .map(Candidate::identity)
+                    .toList();
+            List<String> changes =
+                    thirdParty.edit(random, live, config.timings().leaseDuration());
+            if (changes.isEmpty()) {
+                count("third party: edit found no lease or lost a race");
+            }
+            changes.forEach(change -> count("third party: " + change));
+        } catch (RuntimeException e) {
+            count("third party: request failed");
+        }
+    }
+
+    /** Deletes {@code directory} and everything in it, even while candidates write there; whether it was there. */
+    private static boolean deleteRecursively(Path directory) {
+        boolean existed = Files.exists(directory);
+        for (int attempt = 0; attempt < 5 && Files.exists(directory); attempt++) {
+            try (Stream<Path> paths = Files.walk(directory)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    try {
+                        Files.deleteIfExists(path);
+                    } catch (DirectoryNotEmptyException | NoSuchFileException e) {
+                        // a candidate wrote meanwhile: the next attempt takes it
+                    }
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // files vanished under the walk: try again
+            }
+        }
+        return existed;
+    }
+
+    private Optional<MockResponse> serverFault(RecordedRequest request) {
+        String path = request.getPath();
         if (path == null || !path.contains("/namespaces/" + namespace + "/")) {
             return Optional.empty();
+        }
+        if (request.getHeader(ThirdPartyWriter.ACTOR_HEADER) != null) {
+            return Optional.empty(); // not a candidate
+        }
+        if (outage) {
+            return Optional.of(status(500, "InternalError"));
         }
         double errors = serverErrorRate;
         double conflicts = serverConflictRate;
@@ -481,7 +1082,7 @@ public final class ChaosHarness {
             if (errors > 0 && serverRandom.nextDouble() < errors) {
                 return Optional.of(status(500, "InternalError"));
             }
-            if (conflicts > 0 && "PUT".equals(method) && serverRandom.nextDouble() < conflicts) {
+            if (conflicts > 0 && "PUT".equals(request.getMethod()) && serverRandom.nextDouble() < conflicts) {
                 return Optional.of(status(409, "Conflict"));
             }
         }
@@ -498,16 +1099,20 @@ public final class ChaosHarness {
     }
 
     private void later(Runnable task, long delayMillis) {
-        scheduler.schedule(
-                () -> {
-                    try {
-                        task.run();
-                    } catch (RuntimeException e) {
-                        // a candidate closed meanwhile
-                    }
-                },
-                delayMillis,
-                TimeUnit.MILLISECONDS);
+        try {
+            scheduler.schedule(
+                    () -> {
+                        try {
+                            task.run();
+                        } catch (RuntimeException e) {
+                            // a candidate closed meanwhile
+                        }
+                    },
+                    delayMillis,
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // the run is over
+        }
     }
 
     private void count(String fault) {

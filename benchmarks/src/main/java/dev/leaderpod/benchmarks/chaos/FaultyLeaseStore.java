@@ -8,15 +8,25 @@ import dev.leaderpod.core.VersionedLease;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** A {@link LeaseStore} that applies a slot's {@link Faults} around the real store. */
+/**
+ * A {@link LeaseStore} that applies a slot's {@link Faults} around the real store. One per candidate generation:
+ * {@link #kill()} makes every later call fail, so a crashed candidate can neither renew nor release, whatever its
+ * threads still do, while its slot's {@link Faults} go on serving the next generation.
+ */
 final class FaultyLeaseStore implements LeaseStore {
 
     private final LeaseStore delegate;
     private final Faults faults;
+    private volatile boolean dead;
 
     FaultyLeaseStore(LeaseStore delegate, Faults faults) {
         this.delegate = delegate;
         this.faults = faults;
+    }
+
+    /** The process is gone: no call of this store reaches the real one any more. */
+    void kill() {
+        dead = true;
     }
 
     @Override
@@ -46,6 +56,13 @@ final class FaultyLeaseStore implements LeaseStore {
 
     private <T> T call(Supplier<T> call, boolean write) {
         faults.maybePause(false);
+        faults.maybeThrow(false);
+        if (dead) {
+            throw new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "crashed");
+        }
+        if (faults.outage()) {
+            throw new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "injected outage");
+        }
         if (faults.serverError()) {
             throw new LeaseStoreException(LeaseStoreException.Kind.SERVER_ERROR, "injected HTTP 500");
         }
@@ -54,6 +71,7 @@ final class FaultyLeaseStore implements LeaseStore {
         }
         T result = call.get();
         faults.maybePause(true);
+        faults.maybeThrow(true);
         return result;
     }
 }

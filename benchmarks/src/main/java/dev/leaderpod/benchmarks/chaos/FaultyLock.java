@@ -9,7 +9,8 @@ import java.time.Duration;
 import java.time.ZonedDateTime;
 
 /**
- * Around fabric8's lock: a slot's {@link Faults}, and the node's clock skew. fabric8 compares the record's
+ * Around fabric8's lock: a slot's {@link Faults} (as far as fabric8's {@link Lock} lets them through: errors,
+ * conflicts, pauses and {@link Error}s thrown from a call), and the node's clock skew. fabric8 compares the record's
  * {@code renewTime} with its own wall clock, which the harness cannot replace; so the skew is applied to the
  * records instead: records read are shifted back by the skew and records written forward, which is exactly what
  * fabric8 would see and write on a node whose clock is {@code skew} ahead.
@@ -19,6 +20,7 @@ final class FaultyLock implements Lock {
     private final Lock delegate;
     private final Faults faults;
     private final DriftingClock clock;
+    private volatile boolean dead;
 
     FaultyLock(Lock delegate, Faults faults, DriftingClock clock) {
         this.delegate = delegate;
@@ -26,12 +28,19 @@ final class FaultyLock implements Lock {
         this.clock = clock;
     }
 
+    /** The process is gone: no call of this lock reaches the API server any more. */
+    void kill() {
+        dead = true;
+    }
+
     @Override
     public LeaderElectionRecord get(KubernetesClient client) {
         faults.maybePause(false);
+        faults.maybeThrow(false);
         maybeServerError();
         LeaderElectionRecord record = delegate.get(client);
         faults.maybePause(true);
+        faults.maybeThrow(true);
         return shift(record, clock.skew().negated());
     }
 
@@ -47,6 +56,7 @@ final class FaultyLock implements Lock {
 
     private void write(Runnable write) {
         faults.maybePause(false);
+        faults.maybeThrow(false);
         maybeServerError();
         if (faults.conflict()) {
             throw new KubernetesClientException(
@@ -54,9 +64,14 @@ final class FaultyLock implements Lock {
         }
         write.run();
         faults.maybePause(true);
+        faults.maybeThrow(true);
     }
 
     private void maybeServerError() {
+        if (dead) {
+            throw new KubernetesClientException(
+                    new StatusBuilder().withCode(503).withMessage("crashed").build());
+        }
         if (faults.serverError()) {
             throw new KubernetesClientException(
                     new StatusBuilder().withCode(500).withMessage("injected").build());

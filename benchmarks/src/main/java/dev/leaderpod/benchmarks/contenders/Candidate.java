@@ -7,7 +7,7 @@ public interface Candidate extends AutoCloseable {
 
     String identity();
 
-    /** The proxy between this candidate and the API server. */
+    /** The proxy between this candidate and the API server; {@code null} for a store that needs no server. */
     FaultProxy proxy();
 
     /** Joins the election. */
@@ -24,6 +24,19 @@ public interface Candidate extends AutoCloseable {
 
     /** The application stops normally: the implementation's own graceful shutdown (release, revoke, ...). */
     void stopGracefully();
+
+    /**
+     * Spring's {@code context.stop()} (before a CRaC checkpoint, say): the candidate leaves the election as it does
+     * on a graceful stop, but its objects stay, to be started again by {@link #contextStart()}.
+     */
+    default void contextStop() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be stopped and started");
+    }
+
+    /** Spring's {@code context.start()} after {@link #contextStop()}: the same objects rejoin the election. */
+    default void contextStart() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be stopped and started");
+    }
 
     /** Cuts the candidate off the API server for good, as a crashed or partitioned node; no release. */
     void crash();

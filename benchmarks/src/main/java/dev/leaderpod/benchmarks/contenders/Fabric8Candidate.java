@@ -122,6 +122,22 @@ public final class Fabric8Candidate implements Candidate {
         }
     }
 
+    /**
+     * fabric8's elector cannot be stopped and started: it is single-use. The equivalent its API allows, and what
+     * spring-cloud-kubernetes 5.0 can do on {@code context.stop()}: cancel the running elector's future (with
+     * release on cancel: the lease is released and {@code onStopLeading} runs, in this thread).
+     */
+    @Override
+    public void contextStop() {
+        stopGracefully();
+    }
+
+    /** The equivalent of {@code context.start()}: a new {@code LeaderElector} from the same config, lock and client. */
+    @Override
+    public void contextStart() {
+        start();
+    }
+
     @Override
     public void crash() {
         proxy.cut();

@@ -13,18 +13,24 @@ import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.StoreOperation;
 import dev.leaderpod.core.RevocationReason;
 import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
+import dev.leaderpod.store.local.FileLeaseStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
-/** Our {@link LeaseElector} on the Kubernetes Lease store, talking through its own {@link FaultProxy}. */
+/**
+ * Our {@link LeaseElector} on the Kubernetes Lease store, talking through its own {@link FaultProxy}; or, made by
+ * {@link #onLocalStore}, on the local {@link FileLeaseStore} (no server, no proxy).
+ */
 public final class OurCandidate implements Candidate {
 
     private final String identity;
     private final FaultProxy proxy;
-    private final KubernetesLeaseStore store;
+    private final AutoCloseable storeResources;
     private final LeaseElector elector;
+    private final Duration stopTimeout;
 
     public OurCandidate(
             MockApiServer server,
@@ -37,13 +43,64 @@ public final class OurCandidate implements Candidate {
             UnaryOperator<LeaseStore> storeWrapper) {
         this.identity = identity;
         this.proxy = new FaultProxy(server.port());
+        ElectionSettings settings = settings(lease, identity, timings);
         KubernetesClient configSource = MockApiServer.client(proxy.url(), namespace);
-        ElectionSettings settings = new ElectionSettings(
-                lease, identity, timings.leaseDuration(), timings.renewDeadline(), timings.retryPeriod(), null);
         // The store talks through a client of its own derived from this one's configuration.
-        this.store = new KubernetesLeaseStore(configSource, namespace, settings.requestTimeout());
+        KubernetesLeaseStore store = new KubernetesLeaseStore(configSource, namespace, settings.requestTimeout());
         configSource.close();
-        this.elector = LeaseElector.builder(settings, storeWrapper.apply(store))
+        this.storeResources = store::close;
+        this.elector = elector(settings, storeWrapper.apply(store), identity, log, clock);
+        this.stopTimeout = lifecycleStopTimeout(settings);
+    }
+
+    public OurCandidate(
+            MockApiServer server, String namespace, String lease, String identity, Timings timings, ElectionLog log) {
+        this(server, namespace, lease, identity, timings, log, ElectionClock.system(), UnaryOperator.identity());
+    }
+
+    private OurCandidate(
+            Path directory,
+            String lease,
+            String identity,
+            Timings timings,
+            ElectionLog log,
+            ElectionClock clock,
+            UnaryOperator<LeaseStore> storeWrapper) {
+        this.identity = identity;
+        this.proxy = null;
+        ElectionSettings settings = settings(lease, identity, timings);
+        // As the auto-configuration builds it: the lock timeout is the request timeout.
+        LeaseStore store = new FileLeaseStore(directory, settings.requestTimeout());
+        this.storeResources = () -> {};
+        this.elector = elector(settings, storeWrapper.apply(store), identity, log, clock);
+        this.stopTimeout = lifecycleStopTimeout(settings);
+    }
+
+    /** As the auto-configuration sets it, without a drain (the harness's listener returns at once). */
+    private static Duration lifecycleStopTimeout(ElectionSettings settings) {
+        return settings.requestTimeout().multipliedBy(2);
+    }
+
+    /** A candidate electing through lease files in {@code directory}, as several processes on one machine would. */
+    public static OurCandidate onLocalStore(
+            Path directory,
+            String lease,
+            String identity,
+            Timings timings,
+            ElectionLog log,
+            ElectionClock clock,
+            UnaryOperator<LeaseStore> storeWrapper) {
+        return new OurCandidate(directory, lease, identity, timings, log, clock, storeWrapper);
+    }
+
+    private static ElectionSettings settings(String lease, String identity, Timings timings) {
+        return new ElectionSettings(
+                lease, identity, timings.leaseDuration(), timings.renewDeadline(), timings.retryPeriod(), null);
+    }
+
+    private static LeaseElector elector(
+            ElectionSettings settings, LeaseStore store, String identity, ElectionLog log, ElectionClock clock) {
+        return LeaseElector.builder(settings, store)
                 .clock(clock)
                 .listener(new LeadershipListener() {
                     @Override
@@ -69,11 +126,6 @@ public final class OurCandidate implements Candidate {
                     }
                 })
                 .build();
-    }
-
-    public OurCandidate(
-            MockApiServer server, String namespace, String lease, String identity, Timings timings, ElectionLog log) {
-        this(server, namespace, lease, identity, timings, log, ElectionClock.system(), UnaryOperator.identity());
     }
 
     @Override
@@ -115,14 +167,32 @@ public final class OurCandidate implements Candidate {
         elector.stop(Duration.ofSeconds(10));
     }
 
+    /** What the application's lifecycle bean does on {@code context.stop()}: stop the elector if it runs. */
+    @Override
+    public void contextStop() {
+        if (elector.isRunning()) {
+            elector.stop(stopTimeout);
+        }
+    }
+
+    /** What the lifecycle bean does on {@code context.start()}: start the same elector object if it does not run. */
+    @Override
+    public void contextStart() {
+        if (!elector.isRunning()) {
+            elector.start();
+        }
+    }
+
     @Override
     public void crash() {
-        proxy.cut();
+        if (proxy != null) {
+            proxy.cut();
+        }
     }
 
     @Override
     public void close() {
-        proxy.cut();
+        crash();
         Thread stopper = new Thread(() -> elector.stop(Duration.ofMillis(1)), "stop-" + identity);
         stopper.setDaemon(true);
         stopper.start();
@@ -131,7 +201,13 @@ public final class OurCandidate implements Candidate {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        store.close();
-        proxy.close();
+        try {
+            storeResources.close();
+        } catch (Exception e) {
+            // closing quietly
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
     }
 }
