@@ -197,14 +197,18 @@ final class LeaderOnlyBeanPostProcessor
         }
     }
 
-    /** Methods a proxy could be asked to run: declared in the class hierarchy, and default methods of interfaces. */
+    /**
+     * Methods a proxy could be asked to run, declared in the class hierarchy or its interfaces, and the static ones
+     * of both: those are checked so that a {@code @LeaderOnly} one is refused, not silently left ungated.
+     */
     private static List<Method> candidateMethods(Class<?> userClass) {
         List<Method> methods = new ArrayList<>(Arrays.asList(ReflectionUtils.getUniqueDeclaredMethods(
                 userClass,
                 method -> !method.isBridge() && !method.isSynthetic() && method.getDeclaringClass() != Object.class)));
         for (Class<?> type : ClassUtils.getAllInterfacesForClassAsSet(userClass)) {
+            // getMethods() of an interface includes its static methods, which the class hierarchy does not list.
             for (Method method : type.getMethods()) {
-                if (!method.isSynthetic() && !Modifier.isStatic(method.getModifiers())) {
+                if (!method.isSynthetic()) {
                     methods.add(method);
                 }
             }

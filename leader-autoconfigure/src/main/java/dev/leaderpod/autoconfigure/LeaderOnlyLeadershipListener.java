@@ -20,8 +20,13 @@ import org.springframework.core.Ordered;
 /**
  * Starts {@code @LeaderOnly} lifecycle beans when a term starts; when it ends, stops them and waits for the
  * {@code @LeaderOnly} calls of the term, both within one {@code leader.drain-timeout}, then warns about what is
- * still running. Runs on the elector's event thread (D5), before {@code LeaderEventPublishingListener}: beans run
- * when {@code OnGrantedEvent} is published, and the term's work is over when {@code OnRevokedEvent} is (D8).
+ * still running. Runs on the elector's event thread ("Events and user code never run on the election thread" in the
+ * design notes), before {@code LeaderEventPublishingListener}: beans run when {@code OnGrantedEvent} is published,
+ * and the term's work is over when {@code OnRevokedEvent} is ("Ordered graceful shutdown").
+ *
+ * <p>The beans are user code: whatever one of them throws, even an {@link Error}, the others are still started or
+ * stopped and the calls still drained. A {@link VirtualMachineError} is rethrown once all that is done, as
+ * {@link CompositeLeadershipListener} does.
  */
 final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered {
 
@@ -50,24 +55,42 @@ final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered 
 
     @Override
     public void onStartedLeading(LeadershipTerm term) {
+        VirtualMachineError fatal = null;
         for (GatedLifecycle gated : byPhase(false)) {
             try {
                 if (!gated.bean().isRunning()) {
                     // Through the proxy: start() is itself gated, so a term that already lapsed starts nothing.
                     gated.bean().start();
                 }
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 log.error("Could not start @LeaderOnly bean '{}' for term {}", gated.name(), term.fencingToken(), e);
+                fatal = firstFatal(fatal, e);
             }
         }
+        rethrow(fatal);
     }
 
     @Override
     public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
         long deadline = System.nanoTime() + drainTimeout.toNanos();
-        for (GatedLifecycle gated : byPhase(true)) {
-            stop(gated, deadline);
+        VirtualMachineError fatal = null;
+        try {
+            for (GatedLifecycle gated : byPhase(true)) {
+                try {
+                    stop(gated, deadline);
+                } catch (Throwable e) {
+                    log.error("Could not stop @LeaderOnly bean '{}'", gated.name(), e);
+                    fatal = firstFatal(fatal, e);
+                }
+            }
+        } finally {
+            // Even if the beans could not be listed: OnRevokedEvent must not be published while the term's calls run.
+            drain(term, reason, deadline);
         }
+        rethrow(fatal);
+    }
+
+    private void drain(LeadershipTerm term, RevocationReason reason, long deadline) {
         List<InFlightCalls.Call> left = calls.awaitCompletion(term, remaining(deadline));
         if (!left.isEmpty()) {
             log.warn(
@@ -101,8 +124,16 @@ final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered 
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            log.error("Could not stop @LeaderOnly bean '{}'", gated.name(), e);
+        }
+    }
+
+    private static VirtualMachineError firstFatal(VirtualMachineError fatal, Throwable failure) {
+        return fatal == null && failure instanceof VirtualMachineError error ? error : fatal;
+    }
+
+    private static void rethrow(VirtualMachineError fatal) {
+        if (fatal != null) {
+            throw fatal;
         }
     }
 

@@ -1,11 +1,15 @@
 package dev.leaderpod.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.autoconfigure.LeaderOnlyLeadershipListener.GatedLifecycle;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.RevocationReason;
+import java.lang.reflect.Method;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -18,6 +22,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.context.Lifecycle;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.util.ReflectionUtils;
 
 /** Starting and stopping gated lifecycle beans at the edges of a term (the beans here are not proxied). */
 @ExtendWith(OutputCaptureExtension.class)
@@ -27,6 +32,7 @@ class LeaderOnlyLeadershipListenerTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
     private final List<String> events = new CopyOnWriteArrayList<>();
+    private final InFlightCalls calls = new InFlightCalls();
 
     @Test
     void startsInAscendingPhaseAndStopsRunningBeansInDescendingPhase() {
@@ -104,11 +110,160 @@ class LeaderOnlyLeadershipListenerTest {
         assertThat(output).contains("Could not start @LeaderOnly bean 'failing' for term 3");
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // User code that throws, even an Error, must not cut the start or the end of a term short
+
+    @Test
+    void anErrorFromOneBeansStopDoesNotSkipTheOtherBeansNorTheDrain(CapturedOutput output) {
+        Bean failing = new Bean("failing", 10) {
+            @Override
+            public void stop(Runnable callback) {
+                throw new AssertionError("stop bug");
+            }
+        };
+        Bean next = new Bean("next", 0);
+        LeaderOnlyLeadershipListener listener = listener(Duration.ofMillis(50), failing, next);
+        listener.onStartedLeading(TERM);
+        stillRunningCallOf(TERM);
+
+        assertThatCode(() -> listener.onStoppedLeading(TERM, RevocationReason.LOST))
+                .doesNotThrowAnyException();
+
+        assertThat(events).containsExactly("next start", "failing start", "next stop");
+        assertThat(output)
+                .contains("Could not stop @LeaderOnly bean 'failing'")
+                .contains("java.lang.AssertionError: stop bug")
+                .contains("1 @LeaderOnly call(s) still run after leader.drain-timeout");
+    }
+
+    @Test
+    void aVirtualMachineErrorFromAStopIsRethrownOnlyAfterTheOtherBeansStoppedAndTheCallsDrained(CapturedOutput output) {
+        StackOverflowError overflow = new StackOverflowError("deep stop");
+        Bean failing = new Bean("failing", 10) {
+            @Override
+            public void stop(Runnable callback) {
+                throw overflow;
+            }
+        };
+        Bean next = new Bean("next", 0);
+        LeaderOnlyLeadershipListener listener = listener(Duration.ofMillis(50), failing, next);
+        listener.onStartedLeading(TERM);
+        stillRunningCallOf(TERM);
+
+        assertThatThrownBy(() -> listener.onStoppedLeading(TERM, RevocationReason.SHUTDOWN))
+                .isSameAs(overflow);
+
+        assertThat(events).endsWith("next stop");
+        assertThat(output)
+                .contains("Could not stop @LeaderOnly bean 'failing'")
+                .contains("1 @LeaderOnly call(s) still run after leader.drain-timeout");
+    }
+
+    @Test
+    void callsAreDrainedEvenWhenTheBeansCannotBeListed(CapturedOutput output) {
+        LeaderOnlyLeadershipListener listener = new LeaderOnlyLeadershipListener(
+                calls,
+                () -> {
+                    throw new IllegalStateException("context closed");
+                },
+                Duration.ofMillis(50));
+        stillRunningCallOf(TERM);
+
+        assertThatThrownBy(() -> listener.onStoppedLeading(TERM, RevocationReason.SHUTDOWN))
+                .hasMessage("context closed");
+
+        assertThat(output).contains("1 @LeaderOnly call(s) still run after leader.drain-timeout");
+    }
+
+    @Test
+    void anErrorFromOneBeansStartDoesNotKeepTheOthersFromStarting(CapturedOutput output) {
+        Bean failing = new Bean("failing", 0) {
+            @Override
+            public void start() {
+                throw new NoClassDefFoundError("com/example/Broker");
+            }
+        };
+        Bean next = new Bean("next", 1);
+
+        assertThatCode(() -> listener(WAIT, failing, next).onStartedLeading(TERM))
+                .doesNotThrowAnyException();
+
+        assertThat(events).containsExactly("next start");
+        assertThat(output)
+                .contains("Could not start @LeaderOnly bean 'failing' for term 3")
+                .contains("java.lang.NoClassDefFoundError: com/example/Broker");
+    }
+
+    @Test
+    void aVirtualMachineErrorFromAStartIsRethrownOnlyAfterTheOtherBeansStarted() {
+        OutOfMemoryError first = new OutOfMemoryError("first");
+        Bean failing = new Bean("failing", 0) {
+            @Override
+            public void start() {
+                throw first;
+            }
+        };
+        Bean alsoFailing = new Bean("also failing", 1) {
+            @Override
+            public void start() {
+                throw new StackOverflowError("second");
+            }
+        };
+        Bean next = new Bean("next", 2);
+
+        assertThatThrownBy(() -> listener(WAIT, failing, alsoFailing, next).onStartedLeading(TERM))
+                .isSameAs(first);
+
+        assertThat(events).containsExactly("next start");
+    }
+
+    @Test
+    void anInterruptedEndOfTermStillStopsEveryBeanAndKeepsTheInterruptForTheEventThread() {
+        Bean silent = new Bean("silent", 10) {
+            @Override
+            public void stop(Runnable callback) {
+                events.add("silent stop"); // never calls back
+            }
+        };
+        Bean next = new Bean("next", 0);
+        LeaderOnlyLeadershipListener listener = listener(WAIT, silent, next);
+        listener.onStartedLeading(TERM);
+
+        Thread.currentThread().interrupt();
+        try {
+            listener.onStoppedLeading(TERM, RevocationReason.SHUTDOWN);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+        assertThat(events).endsWith("silent stop", "next stop");
+    }
+
+    @Test
+    void runsBeforeListenersOfDefaultOrZeroOrderSoThatTheTermsWorkIsOverBeforeTheyHearOfIt() {
+        assertThat(listener(WAIT).getOrder())
+                .isEqualTo(LeaderOnlyLeadershipListener.ORDER)
+                .isLessThan(0);
+    }
+
+    /** A {@code @LeaderOnly} call of {@code term} that has started and does not return during the test. */
+    private void stillRunningCallOf(LeadershipTerm term) {
+        Method work = ReflectionUtils.findMethod(Job.class, "work");
+        InFlightCalls.Call call =
+                calls.enter(LeaderOnlyMethods.resolve(work, Job.class).orElseThrow());
+        call.startedUnder(term);
+    }
+
+    static class Job {
+        @LeaderOnly
+        public void work() {}
+    }
+
     private LeaderOnlyLeadershipListener listener(Duration drainTimeout, Lifecycle... beans) {
         List<GatedLifecycle> gated = java.util.Arrays.stream(beans)
                 .map(bean -> new GatedLifecycle(bean.toString(), bean))
                 .toList();
-        return new LeaderOnlyLeadershipListener(new InFlightCalls(), () -> gated, drainTimeout);
+        return new LeaderOnlyLeadershipListener(calls, () -> gated, drainTimeout);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

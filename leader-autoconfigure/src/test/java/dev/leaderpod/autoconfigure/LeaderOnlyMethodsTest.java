@@ -65,7 +65,17 @@ class LeaderOnlyMethodsTest {
 
     @Test
     void methodLevelAnnotationGatesNonPublicMethodsThatAProxyCanIntercept() {
-        assertThat(gatedMethods(MethodLevel.class)).containsOnlyKeys("packagePrivate", "publicOne");
+        assertThat(gatedMethods(MethodLevel.class)).containsOnlyKeys("packagePrivate", "publicOne", "purge");
+    }
+
+    @Test
+    void describesAMethodByClassNameAndSimpleParameterTypesForMessages() {
+        Method purge = ReflectionUtils.findMethod(MethodLevel.class, "purge", String.class, long.class);
+
+        assertThat(LeaderOnlyMethods.describe(MethodLevel.class, purge))
+                .isEqualTo(MethodLevel.class.getName() + ".purge(String, long)");
+        assertThat(resolve(MethodLevel.class, "publicOne").describe())
+                .isEqualTo(MethodLevel.class.getName() + ".publicOne()");
     }
 
     private static Gated resolve(Class<?> type, String name) {
@@ -152,6 +162,9 @@ class LeaderOnlyMethodsTest {
 
         @LeaderOnly
         public void publicOne() {}
+
+        @LeaderOnly
+        public void purge(String region, long age) {}
 
         public void notGated() {}
     }
