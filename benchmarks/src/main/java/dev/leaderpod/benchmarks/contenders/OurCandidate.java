@@ -22,6 +22,7 @@ public final class OurCandidate implements Candidate {
 
     private final String identity;
     private final FaultProxy proxy;
+    private final KubernetesClient client;
     private final KubernetesLeaseStore store;
     private final LeaseElector elector;
 
@@ -36,12 +37,11 @@ public final class OurCandidate implements Candidate {
             UnaryOperator<LeaseStore> storeWrapper) {
         this.identity = identity;
         this.proxy = new FaultProxy(server.port());
-        KubernetesClient configSource = MockApiServer.client(proxy.url(), namespace);
+        this.client = MockApiServer.client(proxy.url(), namespace);
         ElectionSettings settings = new ElectionSettings(
                 lease, identity, timings.leaseDuration(), timings.renewDeadline(), timings.retryPeriod(), null);
-        // The store talks through a client of its own derived from this one's configuration.
-        this.store = new KubernetesLeaseStore(configSource, namespace, settings.requestTimeout());
-        configSource.close();
+        // The store talks through this client's HTTP client, which must stay open while the store is used.
+        this.store = new KubernetesLeaseStore(client, namespace, settings.requestTimeout());
         this.elector = LeaseElector.builder(settings, storeWrapper.apply(store))
                 .clock(clock)
                 .listener(new LeadershipListener() {
@@ -130,6 +130,7 @@ public final class OurCandidate implements Candidate {
             Thread.currentThread().interrupt();
         }
         store.close();
+        client.close();
         proxy.close();
     }
 }
