@@ -58,12 +58,20 @@ public class LeaderPodLabelAutoConfiguration {
                     "needs the pod's namespace: set the environment variable POD_NAMESPACE from the downward API"
                             + " (fieldRef metadata.namespace)");
         }
-        return new LeaderPodLabeler(
-                config,
-                namespace,
-                podName,
-                elector.identity(),
-                elector.settings().requestTimeout());
+        // Through the application's client when there is one, so the labeler starts no HTTP stack of its own.
+        return client != null
+                ? new LeaderPodLabeler(
+                        client,
+                        namespace,
+                        podName,
+                        elector.identity(),
+                        elector.settings().requestTimeout())
+                : new LeaderPodLabeler(
+                        config,
+                        namespace,
+                        podName,
+                        elector.identity(),
+                        elector.settings().requestTimeout());
     }
 
     private static String firstNonBlank(String... values) {

@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMixedDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -39,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
@@ -437,6 +439,47 @@ class KubernetesLeaseStoreContractTest extends LeaseStoreContractTest {
                 .hasMessageContaining("Role rule needed")
                 .extracting(e -> ((LeaseStoreException) e).kind())
                 .isEqualTo(Kind.FORBIDDEN);
+    }
+
+    @Test
+    void aRefusedCallIsOneRequestCarryingTheApplicationsCredentialsEvenWhereTheClientWouldRetry() throws Exception {
+        KubernetesMockServer refusing = expectationServer();
+        refusing.expect()
+                .get()
+                .withPath(LEASES_PATH + "/" + NAME)
+                .andReturn(401, status(401, "Unauthorized", "Unauthorized"))
+                .always();
+        // With a token provider, fabric8 answers a 401 by asking for a new token and sending the request again.
+        AtomicInteger tokens = new AtomicInteger();
+        KubernetesClient application = closeLater(new KubernetesClientBuilder()
+                .withConfig(
+                        new ConfigBuilder(closeLater(refusing.createClient()).getConfiguration())
+                                .withOauthTokenProvider(() -> "token-" + tokens.incrementAndGet())
+                                .build())
+                .build());
+        assertThatThrownBy(() -> application
+                        .leases()
+                        .inNamespace(NAMESPACE)
+                        .withName(NAME)
+                        .get())
+                .isInstanceOf(KubernetesClientException.class);
+        int requestsOfTheApplication = refusing.getRequestCount();
+        assertThat(requestsOfTheApplication)
+                .as("the application's own client retries")
+                .isEqualTo(2);
+        KubernetesLeaseStore store = newStore(application, REQUEST_TIMEOUT);
+
+        assertThatThrownBy(() -> store.get(NAME))
+                .isInstanceOf(LeaseStoreException.class)
+                .extracting(e -> ((LeaseStoreException) e).kind())
+                .isEqualTo(Kind.FORBIDDEN);
+
+        assertThat(refusing.getRequestCount() - requestsOfTheApplication).isEqualTo(1);
+        for (int i = 0; i < requestsOfTheApplication; i++) {
+            refusing.takeRequest(1, TimeUnit.SECONDS);
+        }
+        assertThat(refusing.takeRequest(1, TimeUnit.SECONDS).getHeader("Authorization"))
+                .isEqualTo("Bearer token-3");
     }
 
     @Test

@@ -44,11 +44,13 @@ public final class OurCandidate implements Candidate {
         this.identity = identity;
         this.proxy = new FaultProxy(server.port());
         ElectionSettings settings = settings(lease, identity, timings);
-        KubernetesClient configSource = MockApiServer.client(proxy.url(), namespace);
-        // The store talks through a client of its own derived from this one's configuration.
-        KubernetesLeaseStore store = new KubernetesLeaseStore(configSource, namespace, settings.requestTimeout());
-        configSource.close();
-        this.storeResources = store::close;
+        KubernetesClient client = MockApiServer.client(proxy.url(), namespace);
+        // The store talks through this client's HTTP client, which must stay open while the store is used.
+        KubernetesLeaseStore store = new KubernetesLeaseStore(client, namespace, settings.requestTimeout());
+        this.storeResources = () -> {
+            store.close();
+            client.close();
+        };
         this.elector = elector(settings, storeWrapper.apply(store), identity, log, clock);
         this.stopTimeout = lifecycleStopTimeout(settings);
     }

@@ -2,19 +2,16 @@ package dev.leaderpod.store.kubernetes;
 
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.RevocationReason;
+import dev.leaderpod.store.kubernetes.BoundedHttp.Reply;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.fabric8.kubernetes.client.http.HttpClient;
-import io.fabric8.kubernetes.client.http.HttpRequest;
-import io.fabric8.kubernetes.client.http.HttpResponse;
-import java.net.URL;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.Ordered;
@@ -26,7 +23,9 @@ import org.springframework.core.Ordered;
  * <p>Runs as a {@link LeadershipListener}, so on the elector's event thread: on shutdown and on yield the label
  * is removed before the lease is released. Each change is one JSON merge PATCH of the pod's labels (no read), bounded by
  * the request timeout and never retried, so a slow API delays the next leadership callback by at most that. A
- * failure is a WARN, never an exception: routing is a convenience, the lease stays the truth. A candidate that
+ * failure is a WARN, never an exception: routing is a convenience, the lease stays the truth. Requests go through the
+ * application's client, as the lease store's do ({@link BoundedHttp}), and failures are told as the store tells them
+ * ({@link KubernetesFailures}). A candidate that
  * learns of another leader removes a label it may have left behind (a container restarted after a crash keeps
  * its pod, and with it the label).
  *
@@ -50,37 +49,81 @@ public final class LeaderPodLabeler implements LeadershipListener, Ordered, Auto
         ABSENT
     }
 
-    private final KubernetesClient client;
     private final String namespace;
     private final String podName;
     private final String identity;
-    private final int timeoutMillis;
+    private final String podUrl;
+    private final BoundedHttp http;
+    private final KubernetesFailures failures;
+    private final AutoCloseable ownClient;
     // Changed on the event thread only; volatile for diagnostics from other threads.
     private volatile LabelState state = LabelState.UNKNOWN;
 
     /**
-     * A labeler of pod {@code namespace/podName}.
+     * A labeler of pod {@code namespace/podName} that talks through {@code client}'s HTTP client, each change one
+     * request bounded by {@code requestTimeout} and never retried; it starts no thread of its own and does not close
+     * {@code client}.
      *
-     * @param config the client configuration (server, credentials, TLS) to copy; the labeler talks through a
-     *     client of its own, with {@code requestTimeout} and no retries, and closes it in {@link #close()}
      * @param identity this candidate's identity, to tell its own leadership from another's
      */
+    public LeaderPodLabeler(
+            KubernetesClient client, String namespace, String podName, String identity, Duration requestTimeout) {
+        this(Objects.requireNonNull(client, "client"), false, namespace, podName, identity, requestTimeout);
+    }
+
+    /**
+     * A labeler for an application without a Kubernetes client to share: it builds one from {@code config} and
+     * closes it in {@link #close()}.
+     */
     public LeaderPodLabeler(Config config, String namespace, String podName, String identity, Duration requestTimeout) {
-        Objects.requireNonNull(config, "config");
+        this(
+                ownClient(config, namespace, podName, identity, requestTimeout),
+                true,
+                namespace,
+                podName,
+                identity,
+                requestTimeout);
+    }
+
+    private LeaderPodLabeler(
+            KubernetesClient client,
+            boolean closeClient,
+            String namespace,
+            String podName,
+            String identity,
+            Duration requestTimeout) {
         this.namespace = requireText(namespace, "namespace");
         this.podName = requireText(podName, "podName");
         this.identity = requireText(identity, "identity");
+        requireValid(requestTimeout);
+        String base = client.getMasterUrl().toString();
+        this.podUrl = (base.endsWith("/") ? base : base + "/") + "api/v1/namespaces/" + encode(namespace) + "/pods/"
+                + encode(podName);
+        this.failures =
+                new KubernetesFailures(client.getKubernetesSerialization(), namespace, RBAC_RULE, base, requestTimeout);
+        // As the lease store: a retried PATCH could hold the event thread, and so the release, for many timeouts.
+        this.http = BoundedHttp.derivedFrom(client, requestTimeout, failures);
+        this.ownClient = closeClient ? client : null;
+    }
+
+    // Checks the arguments first, so that a labeler that cannot be made leaves no client behind.
+    private static KubernetesClient ownClient(
+            Config config, String namespace, String podName, String identity, Duration requestTimeout) {
+        Objects.requireNonNull(config, "config");
+        requireText(namespace, "namespace");
+        requireText(podName, "podName");
+        requireText(identity, "identity");
+        requireValid(requestTimeout);
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+
+    private static void requireValid(Duration requestTimeout) {
         if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
             throw new IllegalArgumentException("requestTimeout must be positive, was " + requestTimeout);
         }
-        this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, requestTimeout.toMillis()));
-        // As the lease store: a retried PATCH could hold the event thread, and so the release, for many timeouts.
-        Config own = new ConfigBuilder(config)
-                .withRequestTimeout(timeoutMillis)
-                .withConnectionTimeout(timeoutMillis)
-                .withRequestRetryBackoffLimit(0)
-                .build();
-        this.client = new KubernetesClientBuilder().withConfig(own).build();
+        if (requestTimeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("requestTimeout must be under 24 days, was " + requestTimeout);
+        }
     }
 
     @Override
@@ -111,72 +154,62 @@ public final class LeaderPodLabeler implements LeadershipListener, Ordered, Auto
         return namespace + "/" + podName;
     }
 
+    /** Refuses further changes, and closes the client this labeler built, if it built one. */
     @Override
     public void close() {
-        client.close();
+        http.close();
+        if (ownClient != null) {
+            try {
+                ownClient.close();
+            } catch (Exception e) {
+                log.debug("Closing the labeler's own Kubernetes client failed", e);
+            }
+        }
     }
 
     private void patch(boolean leader, String why) {
         String action = leader ? "set" : "remove";
+        // A JSON merge patch (RFC 7386): a null value removes the label, and removing an absent label is no error.
+        // One PATCH, nothing else: fabric8's typed patch reads the pod first, which would need verb "get" too.
+        String body = "{\"metadata\":{\"labels\":{\"" + LABEL + "\":" + (leader ? "\"true\"" : "null") + "}}}";
+        String subject = "Pod " + pod();
         try {
-            int code = send(leader);
-            if (HttpResponse.isSuccessful(code)) {
+            Reply reply =
+                    http.send(http.request(podUrl).patch(MERGE_PATCH, body).build(), subject, "patch");
+            if (reply.successful()) {
                 state = leader ? LabelState.PRESENT : LabelState.ABSENT;
                 log.info("{} label {} on pod {}: {}", leader ? "Set" : "Removed", LABEL, pod(), why);
-            } else {
-                state = LabelState.UNKNOWN;
-                log.warn("Could not {} label {} on pod {} ({}): {}", action, LABEL, pod(), why, explain(code));
+                return;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             state = LabelState.UNKNOWN;
-            log.warn("Interrupted while trying to {} label {} on pod {} ({})", action, LABEL, pod(), why);
-        } catch (Exception e) {
+            log.warn(
+                    "Could not {} label {} on pod {} ({}): {}{}",
+                    action,
+                    LABEL,
+                    pod(),
+                    why,
+                    failures.rejected(subject, "patch", reply.code(), reply.body())
+                            .getMessage(),
+                    advice(reply.code()));
+        } catch (LeaseStoreException e) {
             state = LabelState.UNKNOWN;
-            log.warn("Could not {} label {} on pod {} ({}): {}", action, LABEL, pod(), why, rootCause(e));
+            log.warn("Could not {} label {} on pod {} ({}): {}", action, LABEL, pod(), why, e.getMessage());
         }
     }
 
-    /**
-     * One PATCH, nothing else: fabric8's typed patch reads the pod first, which would need verb "get" too. A JSON
-     * merge patch (RFC 7386): a null value removes the label, and removing an absent label is no error.
-     */
-    private int send(boolean leader) throws Exception {
-        String body = "{\"metadata\":{\"labels\":{\"" + LABEL + "\":" + (leader ? "\"true\"" : "null") + "}}}";
-        URL url = new URL(
-                new URL(client.getConfiguration().getMasterUrl()),
-                "api/v1/namespaces/" + namespace + "/pods/" + podName);
-        HttpClient http = client.getHttpClient();
-        HttpRequest request = http.newHttpRequestBuilder()
-                .url(url)
-                .patch(MERGE_PATCH, body)
-                .timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .build();
-        return http.sendAsync(request, String.class)
-                .get(timeoutMillis, TimeUnit.MILLISECONDS)
-                .code();
-    }
-
-    private String explain(int code) {
+    private static String advice(int code) {
         if (code == 401 || code == 403) {
-            return "HTTP " + code + ", the API server denied verb \"patch\" on pods. Role rule needed in namespace "
-                    + namespace + ": " + RBAC_RULE + ". Or set leader.kubernetes.label-pod=false.";
+            return ". Or set leader.kubernetes.label-pod=false.";
         }
         if (code == 404) {
-            return "HTTP 404, no such pod. Give the container its pod name in POD_NAME from the downward API"
+            return ". There is no such pod: give the container its pod name in POD_NAME from the downward API"
                     + " (fieldRef metadata.name) and its namespace in POD_NAMESPACE (fieldRef metadata.namespace).";
         }
-        return "HTTP " + code;
+        return "";
     }
 
-    private static String rootCause(Throwable failure) {
-        Throwable cause = failure;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
-        }
-        return cause instanceof TimeoutException
-                ? "no answer within the request timeout"
-                : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    private static String encode(String text) {
+        return URLEncoder.encode(text, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private static String requireText(String value, String name) {

@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One watch of one Lease: the WebSocket's listener, and the handle the elector closes. It ends once, either closed
  * by the elector (reported to nobody) or on the first failure (reported once through {@link LeaseWatcher#onClose});
- * after that it delivers nothing more and lets go of its WebSocket. Callbacks run on the client's event loop.
+ * after that it delivers nothing more and lets go of its WebSocket. Callbacks run on an event loop of the
+ * application's client, shared with everything else the application does through it: nothing here blocks, and the
+ * elector hands what it is told to its own thread (docs/design.md, "No I/O on the thread that ends terms").
  */
 final class LeaseWatchSession implements LeaseWatch, WebSocket.Listener {
 
@@ -123,6 +125,6 @@ final class LeaseWatchSession implements LeaseWatch, WebSocket.Listener {
 
     @Override
     public void onError(WebSocket webSocket, Throwable error) {
-        end(store.translate("watch", name, error));
+        end(store.watchFailure(name, error));
     }
 }

@@ -53,8 +53,7 @@ class LeaderPodLabelerTest {
                         .endMetadata()
                         .build())
                 .create();
-        labeler = new LeaderPodLabeler(
-                admin.getConfiguration(), NAMESPACE, "web-0", "web-0-abcde", Duration.ofSeconds(2));
+        labeler = new LeaderPodLabeler(admin, NAMESPACE, "web-0", "web-0-abcde", Duration.ofSeconds(2));
     }
 
     @AfterEach
@@ -106,6 +105,7 @@ class LeaderPodLabelerTest {
     void removesALabelLeftBehindWhenAnotherCandidateLeads() {
         start();
         labeler.onStartedLeading(TERM); // as a process that was then killed, leaving the label on its pod
+        // Restarted without a client to share: the labeler builds its own from the configuration.
         LeaderPodLabeler restarted = new LeaderPodLabeler(
                 admin.getConfiguration(), NAMESPACE, "web-0", "web-0-fghij", Duration.ofSeconds(2));
         try {
@@ -149,8 +149,8 @@ class LeaderPodLabelerTest {
     @Test
     void missingPodIsAWarningNamingTheDownwardApi(CapturedOutput output) {
         start();
-        LeaderPodLabeler stranger = new LeaderPodLabeler(
-                admin.getConfiguration(), NAMESPACE, "no-such-pod", "x-abcde", Duration.ofSeconds(2));
+        LeaderPodLabeler stranger =
+                new LeaderPodLabeler(admin, NAMESPACE, "no-such-pod", "x-abcde", Duration.ofSeconds(2));
         try {
             assertThatNoException().isThrownBy(() -> stranger.onStartedLeading(TERM));
         } finally {
