@@ -55,11 +55,14 @@ public class LeaderElectionAutoConfiguration {
         return electionSettings(properties, environment);
     }
 
-    /** The threads every election of this application runs on: one at rest (docs/design.md). */
+    /**
+     * The threads every election of this application runs on, one at rest (docs/design.md, "No I/O on the thread that
+     * ends terms"), named after the application's lease: {@code leader-election-<lease>}.
+     */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
-    ElectionRuntime leaderElectionRuntime() {
-        return ElectionRuntime.create("");
+    ElectionRuntime leaderElectionRuntime(ElectionSettings settings) {
+        return ElectionRuntime.create(settings.leaseName());
     }
 
     @Bean
