@@ -199,9 +199,10 @@ final class ElectionLog {
         duplicateReportedAtNanos = now;
         log.error(
                 "{}: another process writes {} with this candidate's identity '{}' (a term this candidate did not"
-                        + " start{}). Two candidates with one identity could both believe they lead: this one {} and"
-                        + " takes part only once that term expires. Give every candidate a unique leader.identity (the"
-                        + " default, the pod name plus a random suffix, is unique).",
+                        + " start{}), or somebody edited the lease by hand. Two candidates with one identity could both"
+                        + " believe they lead: this one {} and takes part only once that term expires. Give every"
+                        + " candidate a unique leader.identity (the default, the pod name plus a random suffix, is"
+                        + " unique).",
                 identity,
                 described,
                 identity,
