@@ -132,6 +132,7 @@ public final class LeaseElector implements Leadership {
     private boolean conflictThisCycle;
     private long holdOffUntilNanos;
     private boolean holdingOff;
+    private Unconfirmed unconfirmed;
 
     private LeaseElector(Builder builder) {
         this.settings = builder.settings;
@@ -253,6 +254,7 @@ public final class LeaseElector implements Leadership {
             cycleRunning = false;
             rerunRequested = false;
             holdingOff = false;
+            unconfirmed = null;
             observed.current(false);
             watch.begin(watchEnabled, calls, runtime.election(), runtime.io());
             cycle();
@@ -406,6 +408,18 @@ public final class LeaseElector implements Leadership {
             term = null;
         }
 
+        // 1b. A lease this candidate created is confirmed before its term starts (see confirmAfterNanos).
+        Unconfirmed created = unconfirmed;
+        if (term == null && created != null) {
+            long wait = created.confirmAtNanos() - clock.nanoTime();
+            if (wait > 0) {
+                finishCycle(wait);
+            } else {
+                confirm(created);
+            }
+            return;
+        }
+
         // 2. Renew: write on top of our own last write, no read first. A conflict is not a loss yet: read and decide.
         VersionedLease cached = observed.lease();
         if (term != null && cached != null && ownTerms.isTerm(cached.record(), term.info())) {
@@ -523,7 +537,8 @@ public final class LeaseElector implements Leadership {
                 ifNeverExisted ? () -> store.createIfNeverExisted(name, fresh) : () -> store.create(name, fresh),
                 log.lastKnownHolder(),
                 "created the lease",
-                fromWatch);
+                fromWatch,
+                !ifNeverExisted);
     }
 
     private void acquire(VersionedLease lease, boolean fromWatch) {
@@ -547,7 +562,8 @@ public final class LeaseElector implements Leadership {
                 () -> store.update(name, taken, lease.version()),
                 previous,
                 how,
-                fromWatch);
+                fromWatch,
+                false);
     }
 
     /** Writes a record that starts a term; the term starts (and is announced) only once the write succeeded. */
@@ -557,7 +573,8 @@ public final class LeaseElector implements Leadership {
             java.util.function.Supplier<VersionedLease> write,
             String previous,
             String how,
-            boolean reliedOnWatch) {
+            boolean reliedOnWatch,
+            boolean confirmFirst) {
         long sentAt = clock.nanoTime();
         ownTerms.sent(start, sentAt);
         calls.call(operation, write, out -> {
@@ -567,6 +584,10 @@ public final class LeaseElector implements Leadership {
                 onLostRace(reliedOnWatch);
             } else if (out.failed()) {
                 failCycle(out);
+            } else if (confirmFirst) {
+                onOwnWrite(out.value(), sentAt);
+                unconfirmed = new Unconfirmed(out.value(), clock.nanoTime() + confirmAfterNanos(), previous, how);
+                finishCycle(confirmAfterNanos());
             } else {
                 onOwnWrite(out.value(), sentAt);
                 startTerm(out.value(), sentAt, previous, how);
@@ -574,6 +595,51 @@ public final class LeaseElector implements Leadership {
             }
         });
     }
+
+    /**
+     * How long a candidate that created a missing lease waits before it confirms (and announces) the term. A lease
+     * created, deleted and created again between two polls looks continuously absent to a polling candidate; the
+     * first creator, if it can reach the store, finds its next renew (within a retry period) overtaken and steps down
+     * before the later creator's term begins (docs/design.md, "Third parties cannot make two leaders").
+     */
+    private long confirmAfterNanos() {
+        return settings.retryPeriod().toNanos() * 3 / 2;
+    }
+
+    /**
+     * Confirms a term whose lease this candidate created: a renew on top of the create; only then is the term started
+     * and announced.
+     */
+    private void confirm(Unconfirmed created) {
+        unconfirmed = null;
+        LeaseRecord record = created.lease().record();
+        LeaseRecord next = new LeaseRecord(
+                identity,
+                settings.leaseDuration(),
+                record.acquireTime(),
+                clock.wallTime(),
+                record.leaseTransitions(),
+                record.application());
+        long sentAt = clock.nanoTime();
+        ownTerms.sent(record.acquireTime(), sentAt);
+        calls.call(
+                StoreOperation.RENEW,
+                () -> store.update(name, next, created.lease().version()),
+                out -> {
+                    if (out.conflict()) {
+                        read(false, this::decide); // somebody else wrote since the create: decide on what is there now
+                    } else if (out.failed()) {
+                        failCycle(out);
+                    } else {
+                        onOwnWrite(out.value(), sentAt);
+                        startTerm(out.value(), sentAt, created.previous(), created.how());
+                        finishCycle(settings.retryPeriod().toNanos());
+                    }
+                });
+    }
+
+    /** A lease this candidate created, waiting to be confirmed before its term starts. */
+    private record Unconfirmed(VersionedLease lease, long confirmAtNanos, String previous, String how) {}
 
     /**
      * A write that started a term lost to another writer. If it relied on the watch and the watch never delivered the

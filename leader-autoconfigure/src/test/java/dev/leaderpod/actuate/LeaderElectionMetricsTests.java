@@ -95,11 +95,12 @@ class LeaderElectionMetricsTests {
                 .isTrue();
 
         // Released: the lease was deleted under the leader; it steps down and, once the lease has been absent for a
-        // lease duration, creates it again.
+        // lease duration, creates it again (and confirms the new term a retry period and a half later).
         election.store().delete(LEASE);
         election.advance(RETRY_PERIOD);
         assertThat(transitions("revoked", "released")).isEqualTo(1);
-        assertThat(election.advanceUntil(() -> a.elector().isLeader(), LEASE_DURATION.plus(RETRY_PERIOD)))
+        assertThat(election.advanceUntil(
+                        () -> a.elector().isLeader(), LEASE_DURATION.plus(RETRY_PERIOD.multipliedBy(3))))
                 .isTrue();
 
         // Yielded, then (after the hold-off) leading again, then shut down.

@@ -31,6 +31,8 @@ class LeaseElectorTest {
     private static final Duration MAX_POLL = Duration.ofMillis(2400);
 
     private static final Duration STEP = Duration.ofMillis(100);
+    /** How long the creator of a missing lease waits before it confirms and starts its term. */
+    private static final Duration CONFIRM = RETRY.multipliedBy(3).dividedBy(2);
 
     private final ManualTime time = new ManualTime();
     private final InMemoryLeaseStore shared = new InMemoryLeaseStore();
@@ -497,7 +499,7 @@ class LeaseElectorTest {
         // Nobody creates it again before it has been absent for a lease duration: its last holder may still lead.
         time.advance(LEASE_DURATION.minus(STEP));
         assertThat(candidates).noneMatch(c -> c.elector.isLeader());
-        time.advance(STEP.multipliedBy(2));
+        time.advance(CONFIRM.plus(STEP.multipliedBy(2)));
 
         assertThat(Stream.of(a, b).flatMap(c -> c.events.stream())).containsOnlyOnce("granted:2");
         assertThat(shared.get(LEASE).orElseThrow().record().leaseTransitions()).isEqualTo(2);
@@ -606,14 +608,44 @@ class LeaseElectorTest {
                 .flatMap(x -> x.grantedAt.stream())
                 .min(Long::compare)
                 .orElseThrow();
-        // The cost: one lease duration (plus a poll) with no leader after a deletion.
+        // The cost: one lease duration (plus a poll) with no leader after a deletion, and the creator confirms its term
+        // a retry period and a half later before it starts it.
         assertThat(firstGrant)
                 .isBetween(
-                        deletedAt + LEASE_DURATION.toNanos(),
-                        deletedAt + LEASE_DURATION.plus(MAX_POLL).toNanos());
+                        deletedAt + LEASE_DURATION.plus(CONFIRM).toNanos(),
+                        deletedAt + LEASE_DURATION.plus(MAX_POLL).plus(CONFIRM).toNanos());
         // Only a candidate that saw the deleted lease continues its tokens; c joined after the deletion.
         Candidate creator = b.grantedAt.contains(firstGrant) ? b : c;
         assertThat(shared.get(LEASE).orElseThrow().record().leaseTransitions()).isEqualTo(creator == b ? 1 : 0);
+    }
+
+    @Test
+    void aLeaseDeletedAgainRightAfterItWasCreatedAgainMakesNoSecondLeader() {
+        // Polling candidates cannot see a lease that lives between two of their polls: for one of them the lease looks
+        // absent all along. The creator confirms its term before starting it, by which time the earlier creator, whose
+        // renew finds its lease gone, has stepped down.
+        List<Candidate> polling = new ArrayList<>();
+        for (String id : List.of("a", "b", "c")) {
+            polling.add(candidate(id, Duration.ZERO, false).start());
+        }
+        time.advance(Duration.ofSeconds(3));
+        for (int deletion = 0; deletion < 6; deletion++) {
+            shared.delete(LEASE);
+            assertThat(time.advanceUntil(
+                            () -> shared.get(LEASE).isPresent(), Duration.ofMillis(10), Duration.ofSeconds(40)))
+                    .isTrue();
+            for (int i = 0; i < 40 * deletion; i++) { // let the new lease live a little longer each time
+                time.advance(Duration.ofMillis(100));
+                assertAtMostOneLeader();
+            }
+        }
+        shared.delete(LEASE);
+        for (int i = 0; i < 600; i++) {
+            time.advance(STEP);
+            assertAtMostOneLeader();
+        }
+
+        assertThat(polling).anyMatch(x -> x.elector.isLeader());
     }
 
     @Test
