@@ -126,13 +126,19 @@ final class ElectionLog {
         return !(firstSight && holder == null); // no holder before, none now: nothing changed for listeners
     }
 
-    void deleted(Duration wait) {
+    void deleted() {
         if (announcedOnce && lastAnnouncedHolder != null) {
-            log.info(
-                    "{} was deleted; nobody creates it before {} have passed (its last holder may still lead)",
-                    described,
-                    wait);
+            log.info("{} was deleted", described);
         }
+    }
+
+    void holding(Duration wait) {
+        log.info(
+                "{} created {}; it leads only after holding it for {}: the holder of a deleted lease may still lead"
+                        + " until its renew deadline",
+                identity,
+                described,
+                wait);
     }
 
     /**

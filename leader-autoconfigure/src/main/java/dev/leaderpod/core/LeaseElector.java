@@ -408,14 +408,14 @@ public final class LeaseElector implements Leadership {
             term = null;
         }
 
-        // 1b. A lease this candidate created is confirmed before its term starts (see confirmAfterNanos).
+        // 1b. A lease this candidate created is held (renewed, not led) for a lease duration before its term starts.
         Unconfirmed created = unconfirmed;
         if (term == null && created != null) {
-            long wait = created.confirmAtNanos() - clock.nanoTime();
+            long wait = created.nextWriteAtNanos() - clock.nanoTime();
             if (wait > 0) {
                 finishCycle(wait);
             } else {
-                confirm(created);
+                hold(created);
             }
             return;
         }
@@ -450,26 +450,23 @@ public final class LeaseElector implements Leadership {
     }
 
     /**
-     * Steps 4–9 on the lease as just read (or as the watch keeps it).
+     * Steps 4–10 on the lease as just read (or as the watch keeps it).
      *
      * @param fromWatch whether {@code current} came from the watch rather than a read
      */
     private void decide(Optional<VersionedLease> current, boolean fromWatch) {
         Term term = leading.get(); // the deadline may have ended the term while the read was in flight
 
-        // 4. No lease. It may have been deleted while its holder is cut off: wait as for an unrenewed lease.
+        // 4. No lease. It may have been deleted while its holder is cut off and still leading: create it at once, but
+        //    lead only a lease duration after the create (unless the store proves the lease never existed).
         if (current.isEmpty()) {
             if (term != null) {
                 stepDown(term, RevocationReason.RELEASED);
             }
             if (inHoldOff()) {
                 finishCycle(followerDelay());
-            } else if (observed.absenceExpired()) {
-                create(fromWatch, false);
-            } else if (observed.neverExisted()) {
-                create(fromWatch, true);
             } else {
-                finishCycle(followerDelay());
+                create(fromWatch, observed.neverExisted());
             }
             return;
         }
@@ -519,7 +516,17 @@ public final class LeaseElector implements Leadership {
             return;
         }
 
-        // 9. Free, expired, or ours from an earlier term: start a new term with a token above any seen.
+        // 9. A lease this candidate created (its answer lost, or its hold interrupted): hold it before leading, from
+        // now.
+        if (ownTerms.unstartedCreate(record)) {
+            long now = clock.nanoTime();
+            unconfirmed = new Unconfirmed(
+                    lease, now + observed.absenceWaitNanos(), now, log.lastKnownHolder(), "created the lease");
+            finishCycle(0);
+            return;
+        }
+
+        // 10. Free, expired, or ours from an earlier term: start a new term with a token above any seen.
         acquire(lease, fromWatch);
     }
 
@@ -531,6 +538,9 @@ public final class LeaseElector implements Leadership {
         Instant start = ownTerms.startTime(clock.wallTime());
         LeaseRecord fresh = new LeaseRecord(
                 identity, settings.leaseDuration(), start, clock.wallTime(), observed.firstToken(), application);
+        if (!ifNeverExisted) {
+            ownTerms.sentCreate(start);
+        }
         write(
                 StoreOperation.CREATE,
                 start,
@@ -586,8 +596,15 @@ public final class LeaseElector implements Leadership {
                 failCycle(out);
             } else if (confirmFirst) {
                 onOwnWrite(out.value(), sentAt);
-                unconfirmed = new Unconfirmed(out.value(), clock.nanoTime() + confirmAfterNanos(), previous, how);
-                finishCycle(confirmAfterNanos());
+                long now = clock.nanoTime();
+                unconfirmed = new Unconfirmed(
+                        out.value(),
+                        now + observed.absenceWaitNanos(),
+                        now + settings.retryPeriod().toNanos(),
+                        previous,
+                        how);
+                log.holding(Duration.ofNanos(observed.absenceWaitNanos()));
+                finishCycle(settings.retryPeriod().toNanos());
             } else {
                 onOwnWrite(out.value(), sentAt);
                 startTerm(out.value(), sentAt, previous, how);
@@ -597,20 +614,13 @@ public final class LeaseElector implements Leadership {
     }
 
     /**
-     * How long a candidate that created a missing lease waits before it confirms (and announces) the term. A lease
-     * created, deleted and created again between two polls looks continuously absent to a polling candidate; the
-     * first creator, if it can reach the store, finds its next renew (within a retry period) overtaken and steps down
-     * before the later creator's term begins (docs/design.md, "Third parties cannot make two leaders").
+     * Holds a lease this candidate created: renews it, without leading, until a lease duration has passed since the
+     * create was answered; then the renew that ends the hold starts the term. Whoever held the deleted lease wrote it
+     * last before the deletion, so before this create landed, and stopped leading a renew deadline after that write:
+     * before this term starts, however the lease was deleted and created in between and whoever saw it (docs/design.md,
+     * "Third parties cannot make two leaders").
      */
-    private long confirmAfterNanos() {
-        return settings.retryPeriod().toNanos() * 3 / 2;
-    }
-
-    /**
-     * Confirms a term whose lease this candidate created: a renew on top of the create; only then is the term started
-     * and announced.
-     */
-    private void confirm(Unconfirmed created) {
+    private void hold(Unconfirmed created) {
         unconfirmed = null;
         LeaseRecord record = created.lease().record();
         LeaseRecord next = new LeaseRecord(
@@ -621,25 +631,49 @@ public final class LeaseElector implements Leadership {
                 record.leaseTransitions(),
                 record.application());
         long sentAt = clock.nanoTime();
+        boolean last = sentAt - created.termAtNanos() >= 0;
+        if (last && observed.highestToken() > record.transitionsOrZero()) {
+            // A higher token was seen while holding (a hand edit, a lease recreated by someone else): start above it.
+            next = new LeaseRecord(
+                    next.holderIdentity(),
+                    next.leaseDuration(),
+                    next.acquireTime(),
+                    next.renewTime(),
+                    observed.highestToken() + 1,
+                    next.application());
+        }
+        LeaseRecord write = next;
         ownTerms.sent(record.acquireTime(), sentAt);
         calls.call(
                 StoreOperation.RENEW,
-                () -> store.update(name, next, created.lease().version()),
+                () -> store.update(name, write, created.lease().version()),
                 out -> {
                     if (out.conflict()) {
-                        read(false, this::decide); // somebody else wrote since the create: decide on what is there now
+                        read(false, this::decide); // somebody else wrote since: decide on what is there now
                     } else if (out.failed()) {
+                        unconfirmed = created; // try again; if it cannot be renewed, others take it after expiry
                         failCycle(out);
-                    } else {
+                    } else if (last) {
                         onOwnWrite(out.value(), sentAt);
                         startTerm(out.value(), sentAt, created.previous(), created.how());
                         finishCycle(settings.retryPeriod().toNanos());
+                    } else {
+                        onOwnWrite(out.value(), sentAt);
+                        long nextWrite = Math.min(
+                                clock.nanoTime() + settings.retryPeriod().toNanos(), created.termAtNanos());
+                        unconfirmed = new Unconfirmed(
+                                out.value(), created.termAtNanos(), nextWrite, created.previous(), created.how());
+                        finishCycle(nextWrite - clock.nanoTime());
                     }
                 });
     }
 
-    /** A lease this candidate created, waiting to be confirmed before its term starts. */
-    private record Unconfirmed(VersionedLease lease, long confirmAtNanos, String previous, String how) {}
+    /**
+     * A lease this candidate created and holds without leading: its term starts at {@code termAtNanos}; the next
+     * renew of the hold is due at {@code nextWriteAtNanos}.
+     */
+    private record Unconfirmed(
+            VersionedLease lease, long termAtNanos, long nextWriteAtNanos, String previous, String how) {}
 
     /**
      * A write that started a term lost to another writer. If it relied on the watch and the watch never delivered the
@@ -737,7 +771,7 @@ public final class LeaseElector implements Leadership {
     private boolean seeAbsent(boolean neverExisted) {
         boolean wasAbsent = observed.absent();
         if (observed.seeAbsent(neverExisted)) {
-            log.deleted(Duration.ofNanos(observed.absenceWaitNanos()));
+            log.deleted();
         }
         return !wasAbsent;
     }
@@ -773,6 +807,7 @@ public final class LeaseElector implements Leadership {
             return; // stop() releases what it finds; never announce a term that is already over
         }
         LeaseRecord record = written.record();
+        ownTerms.started(record.acquireTime());
         LeadershipTerm info = new LeadershipTerm(name, identity, record.transitionsOrZero(), record.acquireTime());
         long validUntil = sentAt + settings.renewDeadline().toNanos();
         if (!leading.compareAndSet(null, new Term(info, validUntil))) {
@@ -865,8 +900,8 @@ public final class LeaseElector implements Leadership {
             return;
         }
         long delay = backoff.afterFailures(failures);
-        if (observed.absent()) { // never past the moment an absent lease may be created
-            delay = Math.min(delay, Math.max(settings.retryPeriod().toNanos(), observed.untilExpiryNanos()));
+        if (unconfirmed != null) { // holding a lease it created: keep renewing it as a leader would
+            delay = settings.retryPeriod().toNanos();
         }
         finishCycle(backoff.jittered(Duration.ofNanos(delay)));
     }
@@ -877,8 +912,7 @@ public final class LeaseElector implements Leadership {
         }
         boolean watchTrusted = watch.healthy() && observed.current();
         if (observed.absent()) {
-            long untilExpiry = Math.max(0, observed.untilExpiryNanos());
-            return watchTrusted ? untilExpiry : Math.min(untilExpiry, backoff.poll());
+            return 0; // create it (and hold it a lease duration before leading)
         }
         VersionedLease lease = observed.lease();
         if (!watchTrusted || lease == null) {

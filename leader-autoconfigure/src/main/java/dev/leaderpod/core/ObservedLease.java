@@ -144,12 +144,17 @@ final class ObservedLease {
         return changedAtNanos + wait - clock.nanoTime();
     }
 
+    /**
+     * How long a candidate that created a missing lease holds it before leading: a lease duration, or the duration of the
+     * last held record seen if longer (its holder may have had longer timings).
+     */
     long absenceWaitNanos() {
         return Math.max(ownDuration.toNanos(), lastHeldDuration.toNanos());
     }
 
-    boolean absenceExpired() {
-        return absent && clock.nanoTime() - changedAtNanos >= absenceWaitNanos();
+    /** The highest plausible token seen or written (-1 if none). */
+    long highestToken() {
+        return highestToken;
     }
 
     /** The first token of a new lease: above every token seen (0 if none). */

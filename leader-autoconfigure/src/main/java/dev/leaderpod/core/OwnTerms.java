@@ -27,6 +27,9 @@ final class OwnTerms {
     private final String identity;
     private final long renewDeadlineNanos;
     private final Deque<Write> writes = new ArrayDeque<>();
+    /** Acquire times of leases this candidate created whose term has not started yet (they are held first). */
+    private final Deque<Instant> unstartedCreates = new ArrayDeque<>();
+
     private Instant lastStart;
 
     OwnTerms(String identity, long renewDeadlineNanos) {
@@ -53,9 +56,28 @@ final class OwnTerms {
         remember(new Write(written.record().acquireTime(), written.version(), 0));
     }
 
+    /** A create of a lease whose term would start at {@code acquireTime} was sent. */
+    synchronized void sentCreate(Instant acquireTime) {
+        unstartedCreates.addFirst(acquireTime);
+        while (unstartedCreates.size() > REMEMBERED) {
+            unstartedCreates.removeLast();
+        }
+    }
+
+    /** The term started at {@code acquireTime} has started (after its hold, for a created lease). */
+    synchronized void started(Instant acquireTime) {
+        unstartedCreates.remove(acquireTime);
+    }
+
+    /** Whether {@code record} is a lease this candidate created whose term has not started: it must be held first. */
+    synchronized boolean unstartedCreate(LeaseRecord record) {
+        return record.isHeldBy(identity) && unstartedCreates.contains(record.acquireTime());
+    }
+
     /** A write that would have started the term at {@code acquireTime} conflicted: it did not land. */
     synchronized void lost(Instant acquireTime) {
         writes.removeIf(write -> write.acquireTime().equals(acquireTime));
+        unstartedCreates.remove(acquireTime);
     }
 
     /** Whether {@code lease} is exactly a write of ours (see the class comment), current or earlier. */
