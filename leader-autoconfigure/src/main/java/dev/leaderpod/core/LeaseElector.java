@@ -1292,6 +1292,14 @@ public final class LeaseElector implements Leadership {
                             watchWarned = false;
                             log.info("{}: watching {} again", identity, store.describe(name));
                         }
+                        if (leading.get() == null && !cycleRunning) {
+                            // Read now rather than at the next poll: a follower trusts the watch only after a read
+                            // since it started, and until then every change it delivers (the leader's renews) puts
+                            // the poll off by another retry period, so a release would wait that long ("Watch to be
+                            // fast, poll to be right", docs/design.md). A cycle still running needs no extra read: its
+                            // read, or the one after a lost write, comes back after this, or it wins a term.
+                            requestCycle(0);
+                        }
                     }
                 },
                 LeaseElector::closeQuietly);
