@@ -99,6 +99,17 @@ public final class LocalHandOverScenario {
                     Report.ms(Stats.of(result.seenToGrant()).median())));
         }
         report.table(List.of("followers", "stop → release written", "→ release seen", "→ granted"), steps);
+        for (int i = 0; i < names.size(); i++) {
+            Result result = results.get(i);
+            List<String> each = new ArrayList<>();
+            for (int round = 0; round < result.stopToRelease().size(); round++) {
+                each.add(Report.num(result.stopToRelease().get(round), 0) + "/"
+                        + Report.num(result.releaseToSeen().get(round), 0) + "/"
+                        + Report.num(result.seenToGrant().get(round), 0));
+            }
+            report.line("- " + names.get(i) + ", each round (ms per step): " + String.join(", ", each));
+        }
+        report.line("");
     }
 
     record Result(
