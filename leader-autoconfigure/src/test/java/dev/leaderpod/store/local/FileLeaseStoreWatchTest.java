@@ -268,8 +268,9 @@ class FileLeaseStoreWatchTest {
     @Test
     void aDirectoryReplacedUnderTheWatchIsNoticedByTheCheck() throws IOException {
         // A directory moved away keeps its watch (inotify follows the inode) and sends no event for it: only the
-        // check, comparing the directory's identity, notices. The watch thread is held while the directory is
-        // replaced, so that the check finds the new directory rather than none.
+        // periodic check notices, by the directory's identity (then it registers the new one) and by the watched
+        // file's attributes. The watch thread is held while the directory is replaced, so that the check finds the
+        // new directory rather than none.
         FileLeaseStore follower = store(Mode.EVENTS, Duration.ofMillis(50));
         FileLeaseStore writer = anotherProcess();
         CountDownLatch held = holdTheWatchThread(follower, writer);
