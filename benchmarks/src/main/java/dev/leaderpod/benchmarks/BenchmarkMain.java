@@ -7,6 +7,7 @@ import dev.leaderpod.benchmarks.jmh.LeaderOnlyScenario;
 import dev.leaderpod.benchmarks.scenarios.ApiLoadScenario;
 import dev.leaderpod.benchmarks.scenarios.FailOverScenario;
 import dev.leaderpod.benchmarks.scenarios.HandOverScenario;
+import dev.leaderpod.benchmarks.scenarios.LocalHandOverScenario;
 import dev.leaderpod.benchmarks.support.MockApiServer;
 import dev.leaderpod.benchmarks.support.Report;
 import java.lang.management.ManagementFactory;
@@ -25,7 +26,7 @@ import java.util.TreeSet;
  * server, and writes the results as Markdown to standard output and {@code target/benchmark-results.md}.
  *
  * <pre>
- * BenchmarkMain [all | handover,failover,load,leaderonly,footprint] [--rounds=10] [--elections=6]
+ * BenchmarkMain [all | handover,failover,load,leaderonly,footprint,localhandover] [--rounds=10] [--elections=6]
  *               [--warmup=30] [--window=90] [--footprint-runs=5]
  * </pre>
  */
@@ -53,7 +54,7 @@ public final class BenchmarkMain {
             }
         }
         if (scenarios.isEmpty() || scenarios.contains("all")) {
-            scenarios = Set.of("handover", "failover", "load", "leaderonly", "footprint");
+            scenarios = Set.of("handover", "failover", "load", "leaderonly", "footprint", "localhandover");
         }
         Report report = new Report(Path.of(options.getOrDefault("out", "target/benchmark-results.md")));
         long start = System.nanoTime();
@@ -90,6 +91,9 @@ public final class BenchmarkMain {
             if (scenarios.contains("footprint")) {
                 new FootprintScenario(server, Integer.parseInt(options.getOrDefault("footprint-runs", "5")))
                         .run(report);
+            }
+            if (scenarios.contains("localhandover")) {
+                new LocalHandOverScenario(Integer.parseInt(options.getOrDefault("rounds", "10"))).run(report);
             }
         }
         report.line("Whole run took " + (System.nanoTime() - start) / 1_000_000_000 + " s; load average at the end "

@@ -1006,6 +1006,13 @@ public final class LeaseElector implements Leadership {
         @Override
         public void started() {
             observed.current(false); // changes may have been missed while there was no watch: read once
+            if (leading.get() == null && !cycleRunning) {
+                // Read now rather than at the next poll: a follower trusts the watch only after a read since it
+                // started, and until then every change it delivers (the leader's renews) puts the poll off by another
+                // retry period, so a release would wait that long. A cycle still running needs no extra read: its
+                // read, or the one after a lost write, comes back after this, or it wins a term.
+                requestCycle(0);
+            }
         }
 
         @Override

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three candidates in separate JVMs elect among themselves through the local lease file. SIGKILL of the leader
  * (no release): another leads after about the lease duration, never before. SIGTERM (graceful): the lease is
- * released and the last candidate leads on its next poll.
+ * released and the last candidate, which watches the lease file, leads at once.
  */
 @Tag("slow")
 class LocalStoreProcessesTest {
@@ -66,7 +66,7 @@ class LocalStoreProcessesTest {
         assertThat(Long.parseLong(second.last("granted").detail()))
                 .isGreaterThan(Long.parseLong(first.last("granted").detail()));
 
-        // SIGTERM: graceful, the lease is released; the last candidate leads on its next poll.
+        // SIGTERM: graceful, the lease is released; the last candidate sees it through its watch and leads.
         long terminatedAt = System.currentTimeMillis();
         second.terminate();
         await().atMost(Duration.ofSeconds(10)).until(() -> leaders().size() == 1);

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.core.LeaseStore.LeaseWatch;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.LeaseStoreException.Kind;
 import dev.leaderpod.core.VersionedLease;
@@ -32,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The file store meets the contract, with each candidate on its own store instance over one directory. */
+/**
+ * The file store meets the contract, with each candidate on its own store instance over one directory. It watches, so
+ * the contract's watch cases run; {@code store.local.FileLeaseStoreWatchTest} covers what is particular to files.
+ */
 class FileLeaseStoreContractTest extends LeaseStoreContractTest {
 
     @TempDir
@@ -58,6 +62,12 @@ class FileLeaseStoreContractTest extends LeaseStoreContractTest {
 
     private Path leaseFile() {
         return directory.resolve(NAME + ".lease");
+    }
+
+    @Test
+    void watches() {
+        // The contract's watch cases skip a store that cannot watch; this one must not be skipped.
+        assertThat(store.watch(NAME, new RecordingWatcher())).hasValueSatisfying(LeaseWatch::close);
     }
 
     @Test

@@ -64,9 +64,16 @@ import java.util.regex.Pattern;
  * rename are deleted by the next write. Every failure is a {@link LeaseStoreException} naming the path and what to
  * do.
  *
- * <p>Limits: the directory must be on a local file system (OS locks over network file systems are unreliable);
- * a candidate waits at most the lock timeout for another process's write, reported as {@link Kind#TIMEOUT}; this
- * store cannot watch, so candidates poll.
+ * <p>{@link #watch} tells a watcher of every new version of a lease's file, and of its deletion, through the JDK's
+ * {@link java.nio.file.WatchService} on the directory: within milliseconds where that is event-driven (inotify on
+ * Linux; Windows' is too, untested), within 250 ms where the JDK's watch service polls (macOS), since the store then
+ * checks the watched files itself. Events only make it fast: the store reads the file on each, and also checks every
+ * watched file's attributes once a second ("Watch to be fast, poll to be right", docs/design.md). All watches of one
+ * store share one daemon thread, {@code leader-local-watch}, which ends when the last watch closes.
+ *
+ * <p>Limits: the directory must be on a local file system (OS locks over network file systems are unreliable, and
+ * such file systems may not report other machines' changes to a watch); a candidate waits at most the lock timeout
+ * for another process's write, reported as {@link Kind#TIMEOUT}.
  */
 public class FileLeaseStore implements LeaseStore {
 
@@ -92,6 +99,7 @@ public class FileLeaseStore implements LeaseStore {
     private final Duration lockTimeout;
     private final Steps steps;
     private final ConcurrentMap<Path, ReentrantLock> jvmLocks;
+    private final LeaseFileWatches watches;
 
     /** A store in {@code directory}, created if missing, waiting at most {@link #DEFAULT_LOCK_TIMEOUT} to write. */
     public FileLeaseStore(Path directory) {
@@ -113,6 +121,16 @@ public class FileLeaseStore implements LeaseStore {
      * towards other instances as another process would.
      */
     FileLeaseStore(Path directory, Duration lockTimeout, Steps steps, ConcurrentMap<Path, ReentrantLock> jvmLocks) {
+        this(directory, lockTimeout, steps, jvmLocks, LeaseFileWatches.Options.DEFAULT);
+    }
+
+    /** For tests: also how the watches notice changes. */
+    FileLeaseStore(
+            Path directory,
+            Duration lockTimeout,
+            Steps steps,
+            ConcurrentMap<Path, ReentrantLock> jvmLocks,
+            LeaseFileWatches.Options watchOptions) {
         Objects.requireNonNull(directory, "directory");
         Objects.requireNonNull(lockTimeout, "lockTimeout");
         if (lockTimeout.isNegative() || lockTimeout.isZero()) {
@@ -138,6 +156,7 @@ public class FileLeaseStore implements LeaseStore {
         this.lockTimeout = lockTimeout;
         this.steps = Objects.requireNonNull(steps, "steps");
         this.jvmLocks = Objects.requireNonNull(jvmLocks, "jvmLocks");
+        this.watches = new LeaseFileWatches(this.directory, FileLeaseStore::read, this::failure, watchOptions);
     }
 
     @Override
@@ -180,6 +199,29 @@ public class FileLeaseStore implements LeaseStore {
             }
             return write(name, file, record, Long.parseLong(current.version()) + 1, held);
         });
+    }
+
+    /**
+     * Watches the lease's file, as the class comment says. The lease as it is when the watch starts is not
+     * delivered; every later version is, once, and an empty one when the file is deleted.
+     *
+     * @throws LeaseStoreException if the directory cannot be made or watched, or the file cannot be read
+     */
+    @Override
+    public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
+        Objects.requireNonNull(watcher, "watcher");
+        Path file = leaseFile(name);
+        return translated("watch lease file", file, () -> Optional.of(watches.watch(name, file, watcher)));
+    }
+
+    /** The thread serving this store's watches, while any is open. For tests. */
+    Optional<Thread> watchThread() {
+        return watches.thread();
+    }
+
+    /** How many lease files the watch thread has read. For tests. */
+    long watchReads() {
+        return watches.reads();
     }
 
     @Override
@@ -378,7 +420,7 @@ public class FileLeaseStore implements LeaseStore {
 
     // --- reading and writing
 
-    private static Optional<VersionedLease> read(Path file) throws IOException {
+    static Optional<VersionedLease> read(Path file) throws IOException {
         String content;
         try {
             content = Files.readString(file, UTF_8);
