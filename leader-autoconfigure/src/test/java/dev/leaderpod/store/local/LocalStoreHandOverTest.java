@@ -9,6 +9,7 @@ import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
+import dev.leaderpod.core.StoreOperation;
 import dev.leaderpod.core.VersionedLease;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -79,10 +80,10 @@ class LocalStoreHandOverTest {
         AtomicInteger readsWhileWatching = new AtomicInteger();
         ElectionMonitor monitor = new ElectionMonitor() {
             @Override
-            public void storeCall(String operation, Duration latency, LeaseStoreException.Kind failure) {
+            public void storeCall(StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
                 // On the election thread, in the task that goes on to use the read: a read after the watch started
                 // is one the follower trusts its watch after.
-                if (operation.equals("get") && failure == null) {
+                if (operation == StoreOperation.GET && failure == null) {
                     if (self.get().snapshot().watching()) {
                         readsWhileWatching.incrementAndGet();
                     }
