@@ -63,6 +63,10 @@ class SelfInvocationScannerArgumentsTest {
         assertThat(callersOf(Wide.class)).containsExactlyInAnyOrder("callsWide31(" + ints(31) + ")", "callsNarrow()");
     }
 
+    private static String simpleName(String className) {
+        return className.substring(Math.max(className.lastIndexOf('.'), className.lastIndexOf('$')) + 1);
+    }
+
     private static String ints(int count) {
         return String.join(", ", java.util.Collections.nCopies(count, "int"));
     }
@@ -81,8 +85,7 @@ class SelfInvocationScannerArgumentsTest {
                 gated,
                 signature -> signature.name() + "("
                         + Arrays.stream(Type.getArgumentTypes(signature.descriptor()))
-                                .map(argument -> argument.getClassName()
-                                        .substring(argument.getClassName().lastIndexOf('.') + 1))
+                                .map(argument -> simpleName(argument.getClassName()))
                                 .collect(Collectors.joining(", "))
                         + ")");
     }
