@@ -132,7 +132,7 @@ final class LeaderOnlyInterceptor implements MethodInterceptor {
         for (LeaderOnlyObserver observer : resolvedObservers) {
             try {
                 observer.onSkipped(gated.targetClass(), gated.method());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError | AssertionError e) { // never skip the other observers
                 log.warn("@LeaderOnly observer {} failed for {}", observer, gated.describe(), e);
             }
         }
