@@ -71,7 +71,7 @@ class SampleApplicationTests {
     }
 
     /**
-     * Nobody creates a missing lease before it has been missing for one lease duration: a deleted lease's holder may
+     * The creator of a missing lease holds it for one lease duration before it leads: a deleted lease's holder may
      * still lead, and the store cannot tell a deleted lease from one that never existed. So the very first election
      * of a fresh lease directory takes one lease duration, and meanwhile the page says why nobody leads.
      */
@@ -90,14 +90,9 @@ class SampleApplicationTests {
             assertThat(status.at("/self/leader").asBoolean())
                     .as("leads before the lease duration")
                     .isFalse();
-            assertThat(status.at("/leader/identity").isNull()).isTrue();
-            assertThat(status.at("/election/state").asText()).isEqualTo("absent");
-            assertThat(status.at("/election/detail").asText())
-                    .startsWith("No lease seen: none exists yet, or it was deleted.")
-                    .contains("missing for one lease duration (6.0 s)");
-            assertThat(app.get("/api/summary").body())
-                    .startsWith("follower " + identity + " - - ")
-                    .endsWith(" absent\n");
+            assertThat(status.at("/election/state").asText()).isIn("absent", "holding");
+            assertThat(status.at("/election/detail").asText()).contains("for one lease duration (6.0 s)");
+            assertThat(app.get("/api/summary").body()).startsWith("follower " + identity + " ");
             sleep(Duration.ofMillis(300));
         }
         await().atMost(Duration.ofSeconds(15))

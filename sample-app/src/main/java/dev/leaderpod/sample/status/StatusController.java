@@ -128,10 +128,10 @@ class StatusController {
     }
 
     /**
-     * Where the election stands, from the snapshot alone. The snapshot has no lease while the lease is missing: the
-     * elector then waits one lease duration before it creates the lease, because the lease may have been deleted
-     * while its holder still leads, and the store cannot tell a deleted lease from one that never existed. So the
-     * very first election of an application (a fresh lease directory, a new namespace) takes one lease duration.
+     * Where the election stands, from the snapshot alone. A missing lease is created at once, but its creator holds it
+     * (renews it without leading) for one lease duration before its term starts, because the lease may have been
+     * deleted while its holder still leads, and the store cannot tell a deleted lease from one that never existed. So
+     * the very first election of an application (a fresh lease directory, a new namespace) takes one lease duration.
      */
     static Election election(ElectionSnapshot snapshot, ElectionSettings settings) {
         if (snapshot.leader()) {
@@ -141,6 +141,17 @@ class StatusController {
                             + seconds(settings.retryPeriod()) + ".");
         }
         Optional<String> holder = snapshot.observedHolder();
+        boolean renewedRecently = snapshot.sinceLastRenew()
+                .filter(age -> age.compareTo(settings.renewDeadline()) < 0)
+                .isPresent();
+        if (holder.isPresent() && holder.get().equals(snapshot.identity()) && renewedRecently) {
+            return new Election(
+                    "holding",
+                    "This instance created the lease and holds it for one lease duration ("
+                            + seconds(settings.leaseDuration()) + ") before it leads: a deleted lease's holder may"
+                            + " still lead until its renew deadline, and the store cannot tell a deleted lease from one"
+                            + " that never existed.");
+        }
         if (holder.isPresent() && holder.get().equals(snapshot.identity())) {
             return new Election(
                     "lapsed",
@@ -168,9 +179,10 @@ class StatusController {
         }
         return new Election(
                 "absent",
-                "No lease seen: none exists yet, or it was deleted. Nobody creates it before it has been missing for"
-                        + " one lease duration (" + seconds(settings.leaseDuration()) + "): a deleted lease's holder"
-                        + " may still lead, and the store cannot tell a deleted lease from one that never existed.");
+                "No lease seen: none exists yet, or it was deleted. The first instance to find it missing creates it"
+                        + " and holds it for one lease duration (" + seconds(settings.leaseDuration()) + ") before it"
+                        + " leads: a deleted lease's holder may still lead, and the store cannot tell a deleted lease"
+                        + " from one that never existed.");
     }
 
     /**

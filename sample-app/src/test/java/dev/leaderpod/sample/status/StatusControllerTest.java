@@ -46,14 +46,33 @@ class StatusControllerTest {
                 .isEqualTo("free");
     }
 
-    /** The elector's snapshot has no lease while it waits out a missing one: the page says so, and why. */
+    /** No lease seen yet: the page says that its creator will hold it one lease duration first, and why. */
     @Test
     void absentWhileNoLeaseIsSeen() {
         StatusController.Election election = election(false, Optional.empty(), Optional.empty(), 0, null);
         assertThat(election.state()).isEqualTo("absent");
         assertThat(election.detail())
-                .contains("Nobody creates it before it has been missing for one lease duration (15.0 s)")
+                .contains("holds it for one lease duration (15.0 s) before it leads")
                 .contains("cannot tell a deleted lease from one that never existed");
+    }
+
+    /** The creator of a missing lease, renewing it but not leading yet, says it is holding it, and why. */
+    @Test
+    void holdingWhileItHoldsTheLeaseItCreated() {
+        ElectionSnapshot snapshot = new ElectionSnapshot(
+                "leaderpod-sample",
+                "me",
+                false,
+                Optional.empty(),
+                lease("me"),
+                Optional.of(Duration.ofSeconds(1)),
+                Optional.of(Duration.ofSeconds(1)),
+                0,
+                Optional.empty(),
+                false);
+        StatusController.Election election = StatusController.election(snapshot, SETTINGS);
+        assertThat(election.state()).isEqualTo("holding");
+        assertThat(election.detail()).contains("created the lease and holds it for one lease duration (15.0 s)");
     }
 
     @Test
