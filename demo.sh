@@ -195,11 +195,11 @@ while true; do
             say "[$(now)] LEADER: $leader_line"
         else
             case "$states" in
-            *" absent "*)
-                say "[$(now)] nobody leads: there is no lease (the demo starts with an empty lease directory, or it was"
-                say "           deleted), and nobody creates a missing lease before it has been missing for one lease duration"
-                say "           ($LEASE_DURATION): a deleted lease's holder may still be leading, and the lease file cannot tell"
-                say "           \"deleted\" from \"never created\". Restarting instances costs no such wait: the lease stays."
+            *" absent "* | *" holding "*)
+                say "[$(now)] nobody leads yet: the lease was missing (the demo starts with an empty lease directory, or it"
+                say "           was deleted); the instance that created it holds it for one lease duration ($LEASE_DURATION)"
+                say "           before it leads: a deleted lease's holder may still be leading, and the lease file cannot"
+                say "           tell \"deleted\" from \"never created\". Restarting instances costs no such wait: the lease stays."
                 ;;
             *)
                 say "[$(now)] nobody leads right now: waiting for the lease to be released or to expire"

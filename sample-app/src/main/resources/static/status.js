@@ -57,7 +57,8 @@
         var leading = s.self.leader;
         document.body.setAttribute('data-state', leading ? 'leader' : 'follower');
         document.body.setAttribute('data-leader', s.leader.identity || '');
-        // leading, following, free, absent (no lease yet: waited out for a lease duration) or unreadable
+        // leading, following, holding (created the lease, leads after a lease duration), lapsed, free, absent or
+        // unreadable
         document.body.setAttribute('data-election', s.election.state);
         document.title = (leading ? '★ leader' : 'follower') + ' · ' + s.self.identity;
 
