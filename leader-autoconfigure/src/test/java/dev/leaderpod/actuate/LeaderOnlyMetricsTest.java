@@ -7,7 +7,7 @@ import java.lang.reflect.Method;
 import org.junit.jupiter.api.Test;
 
 /** The observer is called by the {@code @LeaderOnly} interceptor; here it is called directly. */
-class LeaderOnlyMetricsTests {
+class LeaderOnlyMetricsTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private final LeaderOnlyMetrics observer = new LeaderOnlyMetrics(() -> registry, () -> "orders");

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 import org.springframework.mock.env.MockEnvironment;
 
-class LeaderEnvironmentPostProcessorTests {
+class LeaderEnvironmentPostProcessorTest {
 
     private final LeaderEnvironmentPostProcessor postProcessor = new LeaderEnvironmentPostProcessor();
 

@@ -18,7 +18,7 @@ import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 /** Meter values along scripted elections on a stepped clock: every value is exact. */
-class LeaderElectionMetricsTests {
+class LeaderElectionMetricsTest {
 
     private final SteppedElection election = new SteppedElection();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();

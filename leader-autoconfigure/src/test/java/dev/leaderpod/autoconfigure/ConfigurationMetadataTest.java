@@ -16,7 +16,7 @@ import org.springframework.boot.convert.DurationStyle;
  * The IDE metadata that users see: the default timings are defined once, in {@link ElectionSettings}; the properties
  * and the metadata must say the same.
  */
-class ConfigurationMetadataTests {
+class ConfigurationMetadataTest {
 
     @Test
     void defaultTimingsInTheMetadataAreTheElectionDefaults() throws Exception {
@@ -54,7 +54,7 @@ class ConfigurationMetadataTests {
 
     private static Map<String, JsonNode> properties() throws Exception {
         try (InputStream in =
-                ConfigurationMetadataTests.class.getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+                ConfigurationMetadataTest.class.getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
             assertThat(in).as("generated metadata").isNotNull();
             Map<String, JsonNode> byName = new HashMap<>();
             for (JsonNode property : new ObjectMapper().readTree(in).path("properties")) {

@@ -70,7 +70,7 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
  * elector interferes.
  */
 @ExtendWith(OutputCaptureExtension.class)
-class LeaderOnlyAutoConfigurationTests {
+class LeaderOnlyAutoConfigurationTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
 

@@ -14,7 +14,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
-class LeaderPodLabelAutoConfigurationTests {
+class LeaderPodLabelAutoConfigurationTest {
 
     @TempDir
     Path leases;

@@ -28,7 +28,7 @@ import org.springframework.context.annotation.Bean;
  * lists them): metrics, health, endpoint and info all appear and read the same election.
  */
 @ExtendWith(OutputCaptureExtension.class)
-class LeaderObservabilityApplicationTests {
+class LeaderObservabilityApplicationTest {
 
     @Test
     void everyPieceIsConfiguredFromTheImportsAndShowsTheElection(CapturedOutput output) {

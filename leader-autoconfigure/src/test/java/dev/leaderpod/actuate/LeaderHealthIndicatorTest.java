@@ -15,7 +15,7 @@ import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.Status;
 
 /** The {@code leader} health contributor along scripted elections on a stepped clock. */
-class LeaderHealthIndicatorTests {
+class LeaderHealthIndicatorTest {
 
     private static final Duration STEP = Duration.ofMillis(100);
 

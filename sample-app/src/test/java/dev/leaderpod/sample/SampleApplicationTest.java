@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The sample in one JVM on the local store: what the leader and a follower show and do. */
-class SampleApplicationTests {
+class SampleApplicationTest {
 
     @TempDir
     Path leases;

@@ -23,7 +23,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.http.converter.json.Jackson2ObjectMapperBuilder;
 
-class LeaderEndpointTests {
+class LeaderEndpointTest {
 
     private final SteppedElection election = new SteppedElection();
 

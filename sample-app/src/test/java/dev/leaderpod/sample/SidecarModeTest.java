@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The {@code sidecar} profile answers {@code GET /} like the classic leader-elector sidecar. */
-class SidecarModeTests {
+class SidecarModeTest {
 
     @TempDir
     Path leases;

@@ -20,7 +20,7 @@ import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 /** The @LeaderOnly interceptor and the skipped-calls meter, wired together by auto-configuration. */
-class LeaderOnlySkippedCallsApplicationTests {
+class LeaderOnlySkippedCallsApplicationTest {
 
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(

@@ -35,7 +35,7 @@ import org.springframework.integration.leader.event.OnGrantedEvent;
 import org.springframework.integration.leader.event.OnRevokedEvent;
 
 @ExtendWith(OutputCaptureExtension.class)
-class LeaderElectionAutoConfigurationTests {
+class LeaderElectionAutoConfigurationTest {
 
     @TempDir
     Path leases;

@@ -14,7 +14,7 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 
 /** The failure analyzer is registered, so a real application start prints the explanation, not a stack trace. */
 @ExtendWith(OutputCaptureExtension.class)
-class FailureAnalysisAtStartupTests {
+class FailureAnalysisAtStartupTest {
 
     @Test
     void invalidTimingStopsStartUpWithAnExplanation(CapturedOutput output) {
