@@ -9,7 +9,6 @@ import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Gated;
 import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Kind;
 import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeadershipTerm;
-import dev.leaderpod.core.LeaseElector;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,9 +147,6 @@ final class LeaderOnlyInterceptor implements MethodInterceptor {
     }
 
     private static String lastSeenLeader(Leadership view) {
-        if (view instanceof LeaseElector elector) {
-            return elector.snapshot().observedHolder().orElse(null);
-        }
-        return null;
+        return view.observedLeader().orElse(null);
     }
 }

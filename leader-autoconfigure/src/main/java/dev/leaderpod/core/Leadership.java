@@ -19,4 +19,9 @@ public interface Leadership {
 
     /** The current term, present only while {@link #isLeader()} is true. */
     Optional<LeadershipTerm> currentTerm();
+
+    /** The holder this candidate last saw in the lease, if any: for messages, never for decisions. */
+    default Optional<String> observedLeader() {
+        return Optional.empty();
+    }
 }

@@ -188,6 +188,14 @@ public final class LeaseElector implements Leadership {
         return Optional.of(term.info());
     }
 
+    @Override
+    public Optional<String> observedLeader() {
+        VersionedLease lease = observed.lease();
+        return lease == null || !lease.record().isHeld()
+                ? Optional.empty()
+                : Optional.of(lease.record().holderIdentity());
+    }
+
     /**
      * Whether {@code term} is still the current, valid term: for code that captured a term and wants to know if it
      * may still act under it.
