@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The {@code @LeaderOnly} calls running now, each with the term it started under, so that the end of a term can wait
- * for its calls (D8).
+ * for its calls (docs/design.md, "Ordered graceful shutdown").
  *
  * <p>A call is registered <em>before</em> the leadership check and given its term after it. Leadership ends by
  * turning {@code isLeader()} false and only then draining, so a call either registered early enough to be seen by

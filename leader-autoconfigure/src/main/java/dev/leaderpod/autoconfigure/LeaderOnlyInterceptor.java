@@ -23,7 +23,7 @@ import org.springframework.core.MethodClassKey;
 
 /**
  * Runs a {@code @LeaderOnly} call only if this instance leads when the call starts, on the thread that runs it.
- * The check asks {@link Leadership#currentTerm()}, which is evaluated against the renew deadline at call time (D2),
+ * The check asks {@link Leadership#currentTerm()}, which is evaluated against the renew deadline at call time (docs/design.md, "Step down before anyone can take over"),
  * so a call never starts after the deadline even if the revocation has not been delivered yet. A call that runs
  * is tracked in {@link InFlightCalls} with its term and has the term bound in {@link LeaderOnlyContext}.
  */

@@ -460,7 +460,7 @@ class LeaderOnlyAutoConfigurationTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D8: shutdown drains running calls before OnRevokedEvent and the release
+    // docs/design.md, "Ordered graceful shutdown": running calls drain before OnRevokedEvent and the release
 
     @Test
     void shutdownWaitsForRunningCallsBeforePublishingRevokedAndReleasingTheLease() throws Exception {

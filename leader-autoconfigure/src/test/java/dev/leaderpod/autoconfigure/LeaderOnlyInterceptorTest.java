@@ -214,7 +214,7 @@ class LeaderOnlyInterceptorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D2: the check is made at call time against the renew deadline
+    // docs/design.md, "Step down before anyone can take over": the check is made at call time against the deadline
 
     @Test
     void callDoesNotStartAfterTheRenewDeadlineEvenBeforeTheRevocationIsDelivered() {
