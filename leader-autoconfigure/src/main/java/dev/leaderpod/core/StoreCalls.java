@@ -89,11 +89,6 @@ final class StoreCalls {
         closed = true;
     }
 
-    /** The longest the elector waits for one call before it abandons it. */
-    Duration bound() {
-        return bound;
-    }
-
     /**
      * Starts {@code call} on the I/O executor; {@code then} gets its outcome on the election thread. Must be called on
      * the election thread.
