@@ -107,7 +107,7 @@ class LeaseElectorThreadingTest {
             await().atMost(Duration.ofSeconds(20))
                     .pollInterval(Duration.ofMillis(250))
                     .until(() -> {
-                        samples.add(threadsNamed("leader-"));
+                        samples.add(threadsOfRuntime("shared")); // not other tests' leftovers
                         assertThat(threadsNamed("leader-election-shared")).isEqualTo(1);
                         return version("job-0") >= version + 3 && samples.size() >= 12;
                     });
@@ -120,6 +120,16 @@ class LeaseElectorThreadingTest {
             electors.forEach(elector -> elector.stop(Duration.ofSeconds(5)));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> threadsNamed("leader-election-shared") == 0);
+    }
+
+    /** Threads of the runtime created with {@code suffix}: leader-election-, -events- and -io- threads. */
+    private static long threadsOfRuntime(String suffix) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(name -> name.startsWith("leader-")
+                        && (name.endsWith("-" + suffix) || name.contains("-" + suffix + "-")))
+                .count();
     }
 
     private long version(String lease) {
