@@ -1075,24 +1075,37 @@ public final class LeaseElector implements Leadership {
         }
     }
 
-    /** Waits for {@code future} until {@code deadlineNanos}; whether it finished. */
+    /**
+     * Waits for {@code future} until {@code deadlineNanos}; whether it finished. An interrupt does not cut the wait
+     * short: {@link #stop} is bounded by its timeout anyway, and giving up early would skip the ordered shutdown (the
+     * revocation before the release, the release, the watch's close: docs/design.md, "Ordered graceful shutdown").
+     * The interrupt is kept for the caller.
+     */
     private boolean await(Future<?> future, long deadlineNanos, String what) {
         if (future == null) {
             return false;
         }
         Duration timeout = Duration.ofNanos(Math.max(0, deadlineNanos - clock.nanoTime()));
+        boolean interrupted = false;
         try {
-            future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (ExecutionException e) {
-            log.waitFailed(what, timeout, e.getCause());
-            return true;
-        } catch (TimeoutException e) {
-            log.waitFailed(what, timeout, null);
-            return false;
+            while (true) {
+                try {
+                    future.get(Math.max(0, deadlineNanos - clock.nanoTime()), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (InterruptedException e) {
+                    interrupted = true; // wait on, within the deadline
+                } catch (ExecutionException e) {
+                    log.waitFailed(what, timeout, e.getCause());
+                    return true;
+                } catch (TimeoutException e) {
+                    log.waitFailed(what, timeout, null);
+                    return false;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
