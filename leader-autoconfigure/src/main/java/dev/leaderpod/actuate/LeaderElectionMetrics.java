@@ -2,6 +2,7 @@ package dev.leaderpod.actuate;
 
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.LeadershipListener;
+import dev.leaderpod.core.LeadershipListenerOrder;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStoreException;
@@ -107,10 +108,9 @@ final class LeaderElectionMetrics implements LeadershipListener, ElectionMonitor
         }
     }
 
-    /** Counted before slower listeners (leader-only work, events) run. */
     @Override
     public int getOrder() {
-        return Ordered.HIGHEST_PRECEDENCE;
+        return LeadershipListenerOrder.METRICS;
     }
 
     private static Counter transitions(MeterRegistry registry, Tags lease, String direction, String reason) {

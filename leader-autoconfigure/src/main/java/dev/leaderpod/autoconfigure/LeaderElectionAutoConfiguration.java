@@ -1,6 +1,5 @@
 package dev.leaderpod.autoconfigure;
 
-import dev.leaderpod.autoconfigure.LeaderProperties.StoreType;
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
@@ -9,41 +8,31 @@ import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.events.LeaderEventPublishingListener;
-import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
-import dev.leaderpod.store.local.FileLeaseStore;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionOutcome;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.boot.autoconfigure.condition.SpringBootCondition;
-import org.springframework.boot.cloud.CloudPlatform;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.ConditionContext;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.env.Environment;
-import org.springframework.core.type.AnnotatedTypeMetadata;
 import org.springframework.integration.leader.event.DefaultLeaderEventPublisher;
 import org.springframework.integration.leader.event.LeaderEventPublisher;
 
 /**
- * Leader election over a lease: picks the store, builds the elector from {@code leader.*} properties, joins the
+ * Leader election over a lease: picks the store ({@link ConditionalOnLeaseStore}), builds the elector from {@code leader.*} properties, joins the
  * election when the context starts and leaves it gracefully when it closes.
  */
 @AutoConfiguration(afterName = "org.springframework.cloud.kubernetes.fabric8.Fabric8AutoConfiguration")
 @ConditionalOnProperty(prefix = "leader", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LeaderProperties.class)
+@Import({KubernetesLeaseStoreConfiguration.class, LocalLeaseStoreConfiguration.class})
 public class LeaderElectionAutoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderElectionAutoConfiguration.class);
@@ -138,17 +127,6 @@ public class LeaderElectionAutoConfiguration {
         return qualified;
     }
 
-    static StoreType resolveStore(Environment environment) {
-        StoreType store =
-                Binder.get(environment).bind("leader.store", StoreType.class).orElse(StoreType.AUTO);
-        if (store == StoreType.AUTO) {
-            return CloudPlatform.getActive(environment) == CloudPlatform.KUBERNETES
-                    ? StoreType.KUBERNETES
-                    : StoreType.LOCAL;
-        }
-        return store;
-    }
-
     /** Events for Spring Integration listeners, when Spring Integration is present. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(LeaderEventPublisher.class)
@@ -163,102 +141,6 @@ public class LeaderElectionAutoConfiguration {
             LeaderEventPublisher publisher =
                     publishers.getIfAvailable(() -> new DefaultLeaderEventPublisher(applicationEventPublisher));
             return new LeaderEventPublishingListener(publisher, elector::getObject);
-        }
-    }
-
-    /** The Kubernetes Lease store. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(KubernetesClient.class)
-    @Conditional(OnKubernetesStoreCondition.class)
-    static class KubernetesStoreConfiguration {
-
-        /** A Kubernetes client this starter created and therefore closes. */
-        record OwnedKubernetesClient(KubernetesClient client) implements AutoCloseable {
-            @Override
-            public void close() {
-                client.close();
-            }
-        }
-
-        /** A client from the standard fabric8 configuration, when neither the user nor spring-cloud-kubernetes has one. */
-        @Bean(destroyMethod = "close")
-        @ConditionalOnMissingBean({KubernetesClient.class, LeaseStore.class})
-        OwnedKubernetesClient leaderKubernetesClient() {
-            return new OwnedKubernetesClient(new KubernetesClientBuilder().build());
-        }
-
-        @Bean
-        @ConditionalOnMissingBean(LeaseStore.class)
-        KubernetesLeaseStore kubernetesLeaseStore(
-                LeaderProperties properties,
-                ElectionSettings settings,
-                ObjectProvider<KubernetesClient> clients,
-                ObjectProvider<OwnedKubernetesClient> ownedClient) {
-            KubernetesClient client =
-                    clients.getIfUnique(() -> ownedClient.getObject().client());
-            String namespace = properties.getNamespace();
-            if (namespace == null || namespace.isBlank()) {
-                namespace = client.getNamespace();
-            }
-            if (namespace == null || namespace.isBlank()) {
-                throw new LeaderConfigurationException(
-                        "leader.namespace",
-                        null,
-                        "must be set: no namespace could be found in the pod's service account or the Kubernetes"
-                                + " client configuration");
-            }
-            return new KubernetesLeaseStore(client, namespace, settings.requestTimeout());
-        }
-    }
-
-    /** leader.store=kubernetes without the Kubernetes client on the class path. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnMissingClass("io.fabric8.kubernetes.client.KubernetesClient")
-    @Conditional(OnKubernetesStoreCondition.class)
-    static class MissingKubernetesClientConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean(LeaseStore.class)
-        LeaseStore kubernetesLeaseStore() {
-            throw new LeaderConfigurationException(
-                    "leader.store",
-                    "kubernetes",
-                    "needs io.fabric8:kubernetes-client on the class path (dev.leaderpod:leader-starter brings it)");
-        }
-    }
-
-    /** The local file store: elects among processes of this machine. */
-    @Configuration(proxyBeanMethods = false)
-    @Conditional(OnLocalStoreCondition.class)
-    static class LocalStoreConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean(LeaseStore.class)
-        FileLeaseStore fileLeaseStore(LeaderProperties properties, ElectionSettings settings) {
-            if (properties.getStore() == StoreType.AUTO) {
-                log.warn(
-                        "Leader election uses the local lease store in {}: no Kubernetes was detected, so only"
-                                + " processes on this machine take part. Set leader.store=kubernetes to use a"
-                                + " Kubernetes Lease, or leader.store=local to silence this warning.",
-                        properties.getLocal().getDirectory());
-            }
-            return new FileLeaseStore(properties.getLocal().getDirectory(), settings.requestTimeout());
-        }
-    }
-
-    static class OnKubernetesStoreCondition extends SpringBootCondition {
-        @Override
-        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            StoreType store = resolveStore(context.getEnvironment());
-            return new ConditionOutcome(store == StoreType.KUBERNETES, "leader store resolved to " + store);
-        }
-    }
-
-    static class OnLocalStoreCondition extends SpringBootCondition {
-        @Override
-        public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
-            StoreType store = resolveStore(context.getEnvironment());
-            return new ConditionOutcome(store == StoreType.LOCAL, "leader store resolved to " + store);
         }
     }
 }

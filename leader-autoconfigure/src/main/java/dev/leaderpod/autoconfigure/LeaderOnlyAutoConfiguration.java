@@ -3,6 +3,10 @@ package dev.leaderpod.autoconfigure;
 import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.annotation.LeaderOnlyObserver;
 import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.leaderonly.LeaderOnlyAdvisor;
+import dev.leaderpod.leaderonly.LeaderOnlyBeanPostProcessor;
+import dev.leaderpod.leaderonly.LeaderOnlyInterceptor;
+import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.springframework.aop.config.AopConfigUtils;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
@@ -18,12 +22,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
 import org.springframework.context.annotation.Role;
-import org.springframework.core.Ordered;
 import org.springframework.core.type.AnnotationMetadata;
 
 /**
  * {@link LeaderOnly}: the advisor that gates calls, the start-up checks, and the leadership listener that starts
- * and stops gated lifecycle beans and drains running calls when a term ends.
+ * and stops gated lifecycle beans and drains running calls when a term ends; their code is in
+ * {@code dev.leaderpod.leaderonly}.
  *
  * <p>Registers an auto-proxy creator if the context has none (as {@code @EnableTransactionManagement} does), so
  * that {@code @LeaderOnly} never silently stops working when {@code spring.aop.auto=false}: a method that should run
@@ -35,15 +39,6 @@ import org.springframework.core.type.AnnotationMetadata;
 @EnableConfigurationProperties(LeaderProperties.class)
 @Import(LeaderOnlyAutoConfiguration.AutoProxyCreatorRegistrar.class)
 public class LeaderOnlyAutoConfiguration {
-
-    /**
-     * Order of the {@code @LeaderOnly} advisor among the advisors of the auto-proxy creator: before (outside)
-     * {@code @Transactional}, {@code @Cacheable}, {@code @Retryable} and aspects of default order, so that a
-     * follower's skipped call opens no transaction and is not retried, and a leader's call is tracked until its
-     * transaction committed. {@code @Async} is always outside it (Spring adds the async advisor first), so the
-     * check runs on the executor thread when the method really starts.
-     */
-    public static final int ADVISOR_ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
 
     @Bean
     @ConditionalOnMissingBean

@@ -1,7 +1,6 @@
 package dev.leaderpod.autoconfigure;
 
-import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration.KubernetesStoreConfiguration.OwnedKubernetesClient;
-import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration.OnKubernetesStoreCondition;
+import dev.leaderpod.autoconfigure.LeaderProperties.StoreType;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.store.kubernetes.LeaderPodLabeler;
 import io.fabric8.kubernetes.client.Config;
@@ -13,7 +12,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Conditional;
 import org.springframework.core.env.Environment;
 
 /**
@@ -23,7 +21,7 @@ import org.springframework.core.env.Environment;
 @AutoConfiguration(after = LeaderElectionAutoConfiguration.class)
 @ConditionalOnClass(KubernetesClient.class)
 @ConditionalOnProperty(prefix = "leader.kubernetes", name = "label-pod", havingValue = "true")
-@Conditional(OnKubernetesStoreCondition.class)
+@ConditionalOnLeaseStore(StoreType.KUBERNETES)
 @ConditionalOnBean(LeaseElector.class)
 public class LeaderPodLabelAutoConfiguration {
 

@@ -1,6 +1,7 @@
 package dev.leaderpod.events;
 
 import dev.leaderpod.core.LeadershipListener;
+import dev.leaderpod.core.LeadershipListenerOrder;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.RevocationReason;
@@ -10,8 +11,8 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
 
 /**
  * Publishes Spring Integration's {@code OnGrantedEvent} / {@code OnRevokedEvent} (role = lease name) for each
- * term, so listeners written for spring-cloud-kubernetes keep working. Runs after every other leadership
- * listener: on grant, leader-only beans are already started; on revoke, leader-only work has already drained.
+ * term, so listeners written for spring-cloud-kubernetes keep working. Runs last
+ * ({@link LeadershipListenerOrder#EVENTS}).
  */
 public class LeaderEventPublishingListener implements LeadershipListener, Ordered {
 
@@ -37,7 +38,7 @@ public class LeaderEventPublishingListener implements LeadershipListener, Ordere
 
     @Override
     public int getOrder() {
-        return Ordered.LOWEST_PRECEDENCE;
+        return LeadershipListenerOrder.EVENTS;
     }
 
     /** One term's context: leader while that term is current; yielding gives that term up. */

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.leaderpod.autoconfigure.LeaderOnlyLeadershipListener.GatedLifecycle;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.RevocationReason;
+import dev.leaderpod.leaderonly.InFlightCalls;
+import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener;
+import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener.GatedLifecycle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -9,6 +9,8 @@ import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.leaderonly.InFlightCalls;
+import dev.leaderpod.leaderonly.LeaderOnlyAdvisor;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,7 @@
 package dev.leaderpod.store.kubernetes;
 
 import dev.leaderpod.core.LeadershipListener;
+import dev.leaderpod.core.LeadershipListenerOrder;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.RevocationReason;
@@ -143,10 +144,9 @@ public final class LeaderPodLabeler implements LeadershipListener, Ordered, Auto
         }
     }
 
-    /** Runs late on grant (after the other listeners started leader-only work), before the Spring events. */
     @Override
     public int getOrder() {
-        return Ordered.LOWEST_PRECEDENCE - 100;
+        return LeadershipListenerOrder.POD_LABEL;
     }
 
     /** The pod this labeler labels, as {@code namespace/name}. */

@@ -1,4 +1,4 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

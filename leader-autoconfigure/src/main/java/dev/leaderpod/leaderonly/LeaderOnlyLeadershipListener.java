@@ -1,6 +1,7 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import dev.leaderpod.core.LeadershipListener;
+import dev.leaderpod.core.LeadershipListenerOrder;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.RevocationReason;
 import java.time.Duration;
@@ -21,22 +22,19 @@ import org.springframework.core.Ordered;
  * Starts {@code @LeaderOnly} lifecycle beans when a term starts; when it ends, stops them and waits for the
  * {@code @LeaderOnly} calls of the term, both within one {@code leader.drain-timeout}, then warns about what is
  * still running. Runs on the elector's event thread ("Events and user code never run on the election thread" in the
- * design notes), before {@code LeaderEventPublishingListener}: beans run when {@code OnGrantedEvent} is published,
- * and the term's work is over when {@code OnRevokedEvent} is ("Ordered graceful shutdown").
+ * design notes), in the order {@link LeadershipListenerOrder} states: beans run when {@code OnGrantedEvent} is
+ * published, and the term's work is over when {@code OnRevokedEvent} is ("Ordered graceful shutdown").
  *
  * <p>The beans are user code: whatever one of them throws, even an {@link Error}, the others are still started or
  * stopped and the calls still drained. A {@link VirtualMachineError} is rethrown once all that is done, as
- * {@link CompositeLeadershipListener} does.
+ * the election's composite listener does.
  */
-final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered {
-
-    /** Early, so that the term's work is started and drained around other listeners; late ones can still precede. */
-    static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
+public final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderOnlyLeadershipListener.class);
 
     /** A gated lifecycle bean and its name. */
-    record GatedLifecycle(String name, Lifecycle bean) {
+    public record GatedLifecycle(String name, Lifecycle bean) {
         int phase() {
             return bean instanceof Phased phased ? phased.getPhase() : 0;
         }
@@ -46,7 +44,7 @@ final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered 
     private final Supplier<List<GatedLifecycle>> lifecycleBeans;
     private final Duration drainTimeout;
 
-    LeaderOnlyLeadershipListener(
+    public LeaderOnlyLeadershipListener(
             InFlightCalls calls, Supplier<List<GatedLifecycle>> lifecycleBeans, Duration drainTimeout) {
         this.calls = calls;
         this.lifecycleBeans = lifecycleBeans;
@@ -150,6 +148,6 @@ final class LeaderOnlyLeadershipListener implements LeadershipListener, Ordered 
 
     @Override
     public int getOrder() {
-        return ORDER;
+        return LeadershipListenerOrder.LEADER_ONLY;
     }
 }

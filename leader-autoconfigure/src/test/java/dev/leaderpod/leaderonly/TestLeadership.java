@@ -1,4 +1,4 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeadershipTerm;

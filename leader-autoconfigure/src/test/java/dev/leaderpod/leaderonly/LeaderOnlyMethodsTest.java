@@ -1,11 +1,11 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.annotation.LeaderOnly.OnFollower;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Gated;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Kind;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Gated;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Kind;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.annotation.LeaderOnly.OnFollower;

@@ -1,4 +1,4 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.annotation.LeaderOnly;
-import dev.leaderpod.autoconfigure.LeaderOnlyLeadershipListener.GatedLifecycle;
+import dev.leaderpod.core.LeadershipListenerOrder;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.RevocationReason;
+import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener.GatedLifecycle;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.time.Instant;
@@ -242,7 +243,7 @@ class LeaderOnlyLeadershipListenerTest {
     @Test
     void runsBeforeListenersOfDefaultOrZeroOrderSoThatTheTermsWorkIsOverBeforeTheyHearOfIt() {
         assertThat(listener(WAIT).getOrder())
-                .isEqualTo(LeaderOnlyLeadershipListener.ORDER)
+                .isEqualTo(LeadershipListenerOrder.LEADER_ONLY)
                 .isLessThan(0);
     }
 

@@ -1,14 +1,14 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import dev.leaderpod.annotation.LeaderOnly.OnFollower;
 import dev.leaderpod.annotation.LeaderOnlyContext;
 import dev.leaderpod.annotation.LeaderOnlyObserver;
 import dev.leaderpod.annotation.NotLeaderException;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.FollowerValue;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Gated;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Kind;
 import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.FollowerValue;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Gated;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Kind;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +27,7 @@ import org.springframework.core.MethodClassKey;
  * so a call never starts after the deadline even if the revocation has not been delivered yet. A call that runs
  * is tracked in {@link InFlightCalls} with its term and has the term bound in {@link LeaderOnlyContext}.
  */
-final class LeaderOnlyInterceptor implements MethodInterceptor {
+public final class LeaderOnlyInterceptor implements MethodInterceptor {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderOnlyInterceptor.class);
 
@@ -44,7 +44,8 @@ final class LeaderOnlyInterceptor implements MethodInterceptor {
      * @param leadership the election to ask; called once, at the first call
      * @param observers told of every skipped call; called once, at the first skipped call
      */
-    LeaderOnlyInterceptor(Supplier<? extends Leadership> leadership, Supplier<List<LeaderOnlyObserver>> observers) {
+    public LeaderOnlyInterceptor(
+            Supplier<? extends Leadership> leadership, Supplier<List<LeaderOnlyObserver>> observers) {
         this.leadershipSupplier = leadership;
         this.observersSupplier = observers;
     }

@@ -1,10 +1,10 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 /** Explains a refused {@code @LeaderOnly} declaration at start-up: which bean and method, what is wrong, the fix. */
-class LeaderOnlyFailureAnalyzer extends AbstractFailureAnalyzer<LeaderOnlyDeclarationException> {
+public class LeaderOnlyFailureAnalyzer extends AbstractFailureAnalyzer<LeaderOnlyDeclarationException> {
 
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, LeaderOnlyDeclarationException cause) {

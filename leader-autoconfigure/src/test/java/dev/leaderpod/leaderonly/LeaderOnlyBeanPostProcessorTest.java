@@ -1,11 +1,11 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.leaderpod.annotation.LeaderOnly;
-import dev.leaderpod.autoconfigure.LeaderOnlyLeadershipListener.GatedLifecycle;
+import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener.GatedLifecycle;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;

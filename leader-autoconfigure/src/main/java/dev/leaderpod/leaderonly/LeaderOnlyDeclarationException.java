@@ -1,4 +1,4 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 /** A {@code @LeaderOnly} bean or method that cannot be gated as declared; stops start-up. */
 class LeaderOnlyDeclarationException extends IllegalStateException {

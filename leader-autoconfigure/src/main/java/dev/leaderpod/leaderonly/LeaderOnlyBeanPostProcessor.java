@@ -1,12 +1,12 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import dev.leaderpod.annotation.LeaderOnly.OnFollower;
-import dev.leaderpod.autoconfigure.LeaderOnlyLeadershipListener.GatedLifecycle;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.FollowerValue;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Gated;
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Kind;
-import dev.leaderpod.autoconfigure.SelfInvocationScanner.Finding;
-import dev.leaderpod.autoconfigure.SelfInvocationScanner.Signature;
+import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener.GatedLifecycle;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.FollowerValue;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Gated;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Kind;
+import dev.leaderpod.leaderonly.SelfInvocationScanner.Finding;
+import dev.leaderpod.leaderonly.SelfInvocationScanner.Signature;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ import org.springframework.util.ReflectionUtils;
  * It warns about self-invocations it can see (see {@link SelfInvocationScanner}), and remembers the gated lifecycle
  * beans for {@link LeaderOnlyLeadershipListener}.
  */
-final class LeaderOnlyBeanPostProcessor
+public final class LeaderOnlyBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton, Ordered {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderOnlyBeanPostProcessor.class);
@@ -117,7 +117,7 @@ final class LeaderOnlyBeanPostProcessor
      * The gated lifecycle beans, in no particular order: as exposed by the context, or as this post-processor saw them
      * if the context no longer has them (it may be closing).
      */
-    List<GatedLifecycle> lifecycleBeans() {
+    public List<GatedLifecycle> lifecycleBeans() {
         List<GatedLifecycle> beans = new ArrayList<>();
         for (GatedLifecycle seen : lifecycleBeans) {
             Object exposed = beanFactory.getSingleton(seen.name());

@@ -1,7 +1,7 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
-import dev.leaderpod.autoconfigure.LeaderOnlyMethods.Gated;
 import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.leaderonly.LeaderOnlyMethods.Gated;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the drain, or checks after the end and does not run: no call of a term can slip past its drain. Calls not yet
  * given a term are waited for too; they resolve within a few instructions.
  */
-final class InFlightCalls {
+public final class InFlightCalls {
 
     /** One running call. Identity semantics: two calls of the same method are two calls. */
     static final class Call {
@@ -113,7 +113,7 @@ final class InFlightCalls {
     }
 
     /** Whether a thread is waiting in {@link #awaitCompletion}; for tests. */
-    boolean isDraining() {
+    public boolean isDraining() {
         return draining.get() > 0;
     }
 }

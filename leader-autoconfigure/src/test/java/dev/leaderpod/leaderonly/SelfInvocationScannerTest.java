@@ -1,10 +1,10 @@
-package dev.leaderpod.autoconfigure;
+package dev.leaderpod.leaderonly;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.annotation.LeaderOnly;
-import dev.leaderpod.autoconfigure.SelfInvocationScanner.Finding;
-import dev.leaderpod.autoconfigure.SelfInvocationScanner.Signature;
+import dev.leaderpod.leaderonly.SelfInvocationScanner.Finding;
+import dev.leaderpod.leaderonly.SelfInvocationScanner.Signature;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.List;

@@ -1,0 +1,70 @@
+package dev.leaderpod.autoconfigure;
+
+import dev.leaderpod.autoconfigure.LeaderProperties.StoreType;
+import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClass;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** The Kubernetes Lease store, on the application's {@link KubernetesClient} when it has one. */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnLeaseStore(StoreType.KUBERNETES)
+class KubernetesLeaseStoreConfiguration {
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(KubernetesClient.class)
+    static class KubernetesClientAvailable {
+
+        /** A client from the standard fabric8 configuration, when neither the user nor spring-cloud-kubernetes has one. */
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean({KubernetesClient.class, LeaseStore.class})
+        OwnedKubernetesClient leaderKubernetesClient() {
+            return new OwnedKubernetesClient(new KubernetesClientBuilder().build());
+        }
+
+        @Bean
+        @ConditionalOnMissingBean(LeaseStore.class)
+        KubernetesLeaseStore kubernetesLeaseStore(
+                LeaderProperties properties,
+                ElectionSettings settings,
+                ObjectProvider<KubernetesClient> clients,
+                ObjectProvider<OwnedKubernetesClient> ownedClient) {
+            KubernetesClient client =
+                    clients.getIfUnique(() -> ownedClient.getObject().client());
+            String namespace = properties.getNamespace();
+            if (namespace == null || namespace.isBlank()) {
+                namespace = client.getNamespace();
+            }
+            if (namespace == null || namespace.isBlank()) {
+                throw new LeaderConfigurationException(
+                        "leader.namespace",
+                        null,
+                        "must be set: no namespace could be found in the pod's service account or the Kubernetes"
+                                + " client configuration");
+            }
+            return new KubernetesLeaseStore(client, namespace, settings.requestTimeout());
+        }
+    }
+
+    /** {@code leader.store=kubernetes} without the Kubernetes client on the class path. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnMissingClass("io.fabric8.kubernetes.client.KubernetesClient")
+    static class KubernetesClientMissing {
+
+        @Bean
+        @ConditionalOnMissingBean(LeaseStore.class)
+        LeaseStore kubernetesLeaseStore() {
+            throw new LeaderConfigurationException(
+                    "leader.store",
+                    "kubernetes",
+                    "needs io.fabric8:kubernetes-client on the class path (dev.leaderpod:leader-starter brings it)");
+        }
+    }
+}
