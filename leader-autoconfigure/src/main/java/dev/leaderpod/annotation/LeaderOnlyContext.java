@@ -1,6 +1,7 @@
 package dev.leaderpod.annotation;
 
 import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.leaderonly.CallerThread;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -23,13 +24,11 @@ import java.util.Optional;
  */
 public final class LeaderOnlyContext {
 
-    private static final ThreadLocal<LeadershipTerm> CURRENT = new ThreadLocal<>();
-
     private LeaderOnlyContext() {}
 
     /** The term of the innermost {@code @LeaderOnly} call running on this thread; empty outside such a call. */
     public static Optional<LeadershipTerm> currentTerm() {
-        return Optional.ofNullable(CURRENT.get());
+        return Optional.ofNullable(CallerThread.current().boundTerm());
     }
 
     /**
@@ -62,13 +61,14 @@ public final class LeaderOnlyContext {
      */
     public static Scope bind(LeadershipTerm term) {
         Objects.requireNonNull(term, "term");
-        LeadershipTerm previous = CURRENT.get();
-        CURRENT.set(term);
-        return previous == null ? CURRENT::remove : () -> CURRENT.set(previous);
+        CallerThread caller = CallerThread.current();
+        LeadershipTerm previous = caller.boundTerm();
+        caller.bindTerm(term);
+        return () -> caller.bindTerm(previous);
     }
 
     private static LeadershipTerm require() {
-        LeadershipTerm term = CURRENT.get();
+        LeadershipTerm term = CallerThread.current().boundTerm();
         if (term == null) {
             throw new IllegalStateException("No @LeaderOnly call is running on thread '"
                     + Thread.currentThread().getName() + "': the leadership context exists only inside one");

@@ -9,17 +9,16 @@ import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.leaderonly.LeaderOnlyMethods.FollowerValue;
 import dev.leaderpod.leaderonly.LeaderOnlyMethods.Gated;
 import dev.leaderpod.leaderonly.LeaderOnlyMethods.Kind;
+import java.lang.reflect.Method;
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.aop.support.AopUtils;
-import org.springframework.core.MethodClassKey;
 
 /**
  * Runs a {@code @LeaderOnly} call only if this instance leads when the call starts, on the thread that runs it.
@@ -34,7 +33,12 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
     private final Supplier<? extends Leadership> leadershipSupplier;
     private final Supplier<List<LeaderOnlyObserver>> observersSupplier;
     private final InFlightCalls calls = new InFlightCalls();
-    private final ConcurrentMap<MethodClassKey, Optional<Gated>> resolved = new ConcurrentHashMap<>();
+    private final ClassValue<TargetClassMethods> resolved = new ClassValue<>() {
+        @Override
+        protected TargetClassMethods computeValue(Class<?> targetClass) {
+            return new TargetClassMethods(targetClass);
+        }
+    };
 
     // Resolved at the first call, so that the advisor does not make the elector and its store early beans.
     private volatile Leadership leadership;
@@ -64,7 +68,8 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
             return Boolean.FALSE;
         }
         Leadership view = leadership();
-        InFlightCalls.Call call = calls.enter(gated); // before the check: see InFlightCalls
+        CallerThread caller = CallerThread.current();
+        InFlightCalls.Call call = calls.enter(caller, gated); // before the check: see InFlightCalls
         LeadershipTerm term;
         try {
             term = view.currentTerm().orElse(null);
@@ -77,9 +82,12 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
             return onFollower(gated, view);
         }
         call.startedUnder(term);
-        try (LeaderOnlyContext.Scope scope = LeaderOnlyContext.bind(term)) {
+        LeadershipTerm outer = caller.boundTerm(); // LeaderOnlyContext.bind's work, without a second lookup
+        caller.bindTerm(term);
+        try {
             return invocation.proceed();
         } finally {
+            caller.bindTerm(outer);
             calls.exit(call);
         }
     }
@@ -89,13 +97,45 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
         Class<?> targetClass = target != null
                 ? AopUtils.getTargetClass(target)
                 : invocation.getMethod().getDeclaringClass();
-        MethodClassKey key = new MethodClassKey(invocation.getMethod(), targetClass);
-        Optional<Gated> gated = resolved.get(key);
-        if (gated == null) {
-            gated = resolved.computeIfAbsent(
-                    key, ignored -> LeaderOnlyMethods.resolve(invocation.getMethod(), targetClass));
+        return resolved.get(targetClass).gated(invocation.getMethod());
+    }
+
+    /**
+     * The resolution of the methods called on beans of one target class. Proxies pass the same {@link Method}
+     * object on every call, so a lookup by identity in a copy-on-write map costs no allocation and no
+     * {@code Method.equals}; a method seen for the first time (or a new {@code Method} object for it) is resolved
+     * once under the lock.
+     */
+    private static final class TargetClassMethods {
+        private static final Object NOT_GATED = new Object();
+
+        private final Class<?> targetClass;
+        private volatile Map<Method, Object> byMethod = new IdentityHashMap<>();
+
+        TargetClassMethods(Class<?> targetClass) {
+            this.targetClass = targetClass;
         }
-        return gated.orElse(null);
+
+        Gated gated(Method method) {
+            Object found = byMethod.get(method);
+            if (found == null) {
+                found = resolve(method);
+            }
+            return found == NOT_GATED ? null : (Gated) found;
+        }
+
+        private synchronized Object resolve(Method method) {
+            Object found = byMethod.get(method);
+            if (found == null) {
+                found = LeaderOnlyMethods.resolve(method, targetClass)
+                        .<Object>map(gated -> gated)
+                        .orElse(NOT_GATED);
+                Map<Method, Object> next = new IdentityHashMap<>(byMethod);
+                next.put(method, found);
+                byMethod = next;
+            }
+            return found;
+        }
     }
 
     private Object onFollower(Gated gated, Leadership view) {

@@ -7,7 +7,11 @@ import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.core.LeadershipTerm;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.springframework.util.ReflectionUtils;
@@ -61,6 +65,116 @@ class InFlightCallsTest {
         assertThat(calls.running(TERM)).containsExactly(checking);
         assertThat(calls.running(later)).containsExactlyInAnyOrder(checking, ofLater);
         assertThat(calls.awaitCompletion(TERM, Duration.ZERO)).containsExactly(checking);
+    }
+
+    @Test
+    void nestedCallsOnOneThreadAreEachTrackedUntilTheyExit() {
+        InFlightCalls.Call outer = startedCall(TERM);
+        InFlightCalls.Call inner = startedCall(TERM);
+
+        assertThat(calls.running()).containsExactly(outer, inner);
+        calls.exit(inner);
+        assertThat(calls.running()).containsExactly(outer);
+        calls.exit(outer);
+        assertThat(calls.running()).isEmpty();
+    }
+
+    @Test
+    void callsOfOtherThreadsAreSeenByTheDrainAndNamedWithTheirThread() throws InterruptedException {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread worker = new Thread(
+                () -> {
+                    InFlightCalls.Call call = startedCall(TERM);
+                    entered.countDown();
+                    awaitQuietly(release);
+                    calls.exit(call);
+                },
+                "worker-1");
+        worker.start();
+        entered.await();
+
+        List<InFlightCalls.Call> left = calls.awaitCompletion(TERM, Duration.ZERO);
+        assertThat(left).hasSize(1);
+        assertThat(left.get(0))
+                .hasToString("dev.leaderpod.leaderonly.InFlightCallsTest$Job.work() on thread 'worker-1'");
+        release.countDown();
+        worker.join(WAIT.toMillis());
+        assertThat(calls.awaitCompletion(TERM, WAIT)).isEmpty();
+    }
+
+    @Test
+    void framesOfThreadsThatDiedAreDroppedAsNewThreadsRegister() throws InterruptedException {
+        for (int i = 0; i < 300; i++) {
+            Thread thread = new Thread(() -> calls.exit(startedCall(TERM)), "short-lived-" + i);
+            thread.start();
+            thread.join(WAIT.toMillis());
+        }
+
+        // One frame per thread that ever called would be 300; sweeps keep it near the live threads.
+        assertThat(calls.registeredThreads()).isLessThanOrEqualTo(64);
+    }
+
+    /**
+     * The property the drain rests on, raced on real threads: a call registers, then reads the term; the end of the
+     * term clears it, then drains. Whatever the interleaving, once the drain found no call of the term, no call of
+     * that term is running or starts (docs/design.md, "Ordered graceful shutdown").
+     */
+    @Test
+    void onceADrainFoundNoCallOfTheTermNoneRunsOrStarts() throws InterruptedException {
+        for (int round = 0; round < 200; round++) {
+            LeadershipTerm term = new LeadershipTerm("orders", "me", round, Instant.EPOCH);
+            AtomicReference<LeadershipTerm> leading = new AtomicReference<>(term);
+            AtomicInteger inBody = new AtomicInteger();
+            AtomicInteger lateStarts = new AtomicInteger();
+            AtomicBoolean drained = new AtomicBoolean();
+            List<Thread> workers = new ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                Thread worker = new Thread(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        InFlightCalls.Call call = calls.enter(gated());
+                        try {
+                            LeadershipTerm seen = leading.get();
+                            if (seen == null) {
+                                continue;
+                            }
+                            call.startedUnder(seen);
+                            if (drained.get()) {
+                                lateStarts.incrementAndGet();
+                            }
+                            inBody.incrementAndGet();
+                            Thread.onSpinWait();
+                            inBody.decrementAndGet();
+                        } finally {
+                            calls.exit(call);
+                        }
+                    }
+                });
+                workers.add(worker);
+                worker.start();
+            }
+            leading.set(null);
+            assertThat(calls.awaitCompletion(term, WAIT)).isEmpty();
+            drained.set(true);
+            int runningAfterDrain = inBody.get();
+            for (Thread worker : workers) {
+                worker.join(WAIT.toMillis());
+            }
+            assertThat(runningAfterDrain)
+                    .as("calls of the term running after its drain")
+                    .isZero();
+            assertThat(lateStarts.get())
+                    .as("calls of the term started after its drain")
+                    .isZero();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private InFlightCalls.Call startedCall(LeadershipTerm term) {

@@ -33,7 +33,8 @@ import org.springframework.context.annotation.Bean;
 
 /**
  * Scenario 4: the cost of a {@code @LeaderOnly} call on the leader, next to the same call through an empty Spring
- * AOP advice (same proxy kind, an interceptor that only proceeds) and a plain call.
+ * AOP advice (same proxy kind, an interceptor that only proceeds), a plain call, and one read of the clock (the
+ * part of the overhead no implementation can avoid while it checks the deadline at call time).
  *
  * <p>The context is a Boot application with auto-configuration, so whatever auto-configuration the starter ships
  * for {@code @LeaderOnly} applies; {@link #leaderOnlyIntercepted} tells whether one did (without it, the
@@ -71,6 +72,15 @@ public class LeaderOnlyBenchmark {
     @Benchmark
     public String emptyAdviceCall() {
         return emptyAdvice.work(input);
+    }
+
+    /**
+     * One read of the monotonic clock, which every {@code @LeaderOnly} call needs to check the renew deadline at call
+     * time: the floor of the overhead on this machine.
+     */
+    @Benchmark
+    public long clockRead() {
+        return System.nanoTime();
     }
 
     @Benchmark
