@@ -6,18 +6,11 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -33,8 +26,8 @@ import java.util.random.RandomGenerator;
  *       lease change. The holder's {@code renewTime} is never compared with the local wall clock, and a third party
  *       shortening the record's duration cannot shorten the wait.
  *   <li><b>An absent lease is not a free lease.</b> A lease that is missing (deleted while its holder may be cut off)
- *       is created only after it has been seen absent for a lease duration, unless the store can prove it never
- *       existed.
+ *       is created at once but held — renewed, not led — for a lease duration before its term starts, unless the
+ *       store proves, atomically with the create, that it never existed.
  *   <li><b>Step down before anyone can take over.</b> {@link #isLeader()} is true only until {@code renewDeadline}
  *       after the last successful renew was <em>sent</em>, evaluated at call time. The timer that ends the term runs
  *       on the election thread, which never performs or waits for I/O: store calls run on I/O threads, each bounded
@@ -75,10 +68,17 @@ import java.util.random.RandomGenerator;
  * <h2>Where things are</h2>
  *
  * This class is the algorithm: the public view, start/stop/yield, the loop ({@link #cycle()} and {@code decide}, with
- * numbered steps), renew, release, the start and end of terms, and the deadline. Around it, package-private:
- * {@link ObservedLease} (what was seen and since when: the expiry rule), {@link OwnTerms} (recognising our own
- * writes), {@link WatchSupervisor}, {@link StoreCalls} (bounded calls off the election thread), {@link Backoff} and
- * {@link ElectionLog} (every log line).
+ * numbered steps), create/hold/acquire, renew, release, the start and end of terms, and the deadline. Around it,
+ * package-private: {@link ObservedLease} (what was seen and since when: the expiry rule), {@link OwnTerms}
+ * (recognising our own writes), {@link LeaseWrites} (what we write), {@link WatchSupervisor}, {@link StoreCalls}
+ * (bounded calls off the election thread), {@link CycleScheduler} (one cycle at a time, and when the next runs),
+ * {@link ElectionThreads} (getting onto the runtime's threads), {@link ListenerCalls} (callbacks on the event thread),
+ * {@link CallHistory} (failures in a row, for back-off and diagnostics), {@link HoldOff} (after a yield),
+ * {@link Backoff} and {@link ElectionLog} (every log line).
+ *
+ * <p>Reading order: {@link #cycle()} runs steps 1–3 (deadline, hold, renew, read) and {@code decide} steps 4–10 (who
+ * may take over); {@code startTerm}, {@code checkDeadline} and {@link #isLeader()} are the term and its deadline;
+ * {@link ObservedLease#expired} is the expiry rule.
  */
 public final class LeaseElector implements Leadership {
 
@@ -91,68 +91,66 @@ public final class LeaseElector implements Leadership {
     /** A term in progress: valid until {@code validUntilNanos} unless renewed. Replaced, never mutated. */
     private record Term(LeadershipTerm info, long validUntilNanos) {}
 
+    /**
+     * A lease this candidate created and holds without leading: its term starts at {@code termAtNanos}; the next
+     * renew of the hold is due at {@code nextWriteAtNanos}.
+     */
+    private record Unconfirmed(
+            VersionedLease lease, long termAtNanos, long nextWriteAtNanos, String previous, String how) {}
+
+    /** A read: the lease, and whether the store proved that an absent lease never existed. */
+    private record Read(Optional<VersionedLease> lease, boolean neverExisted) {}
+
     private final ElectionSettings settings;
     private final String name;
     private final String identity;
-    private final String application;
-    private final boolean allowOtherApplications;
     private final LeaseStore store;
-    private final LeadershipListener listener;
     private final ElectionMonitor monitor;
     private final ElectionClock clock;
     private final boolean watchEnabled;
-    private final ElectionRuntime sharedRuntime;
-    /** How long a watching follower waits for the leader's next renew before it reads for itself. */
-    private final long heartbeatNanos;
 
     private final Backoff backoff;
     private final ElectionLog log;
     private final ObservedLease observed;
     private final OwnTerms ownTerms;
+    private final LeaseWrites writes;
     private final WatchSupervisor watch;
+    private final CallHistory history;
+    private final HoldOff holdOff;
+    private final ElectionThreads threads;
+    private final CycleScheduler cycles;
+    private final ListenerCalls listeners;
 
     // Shared between threads.
     private final AtomicReference<Term> leading = new AtomicReference<>();
     private final Object lifecycleMonitor = new Object();
     private volatile State state = State.NEW;
-    private volatile boolean stopping;
-    private volatile ElectionRuntime runtime;
     private volatile StoreCalls calls;
-    private volatile long lastRenewSentNanos;
-    private volatile boolean hasRenewed;
-    private volatile int consecutiveFailures;
-    private volatile LeaseStoreException.Kind lastFailure;
 
     // Confined to the election thread.
-    private ScheduledFuture<?> nextCycle;
-    private long nextCycleAtNanos;
-    private boolean cycleRunning;
-    private boolean rerunRequested;
-    private long rerunAtNanos;
-    private boolean conflictThisCycle;
-    private long holdOffUntilNanos;
-    private boolean holdingOff;
     private Unconfirmed unconfirmed;
 
     private LeaseElector(Builder builder) {
         this.settings = builder.settings;
         this.name = settings.leaseName();
         this.identity = settings.identity();
-        this.application = builder.application;
-        this.allowOtherApplications = builder.allowOtherApplications;
         this.store = builder.store;
-        this.listener = builder.listener;
         this.monitor = builder.monitor;
         this.clock = builder.clock;
         this.watchEnabled = builder.watch;
-        this.sharedRuntime = builder.runtime;
-        this.heartbeatNanos = settings.retryPeriod().toNanos() * 5 / 4;
         this.backoff = new Backoff(settings, builder.random);
         this.log = new ElectionLog(store.describe(name), settings, clock);
         this.observed = new ObservedLease(clock, settings.leaseDuration());
         this.ownTerms = new OwnTerms(identity, settings.renewDeadline().toNanos());
-        this.watch = new WatchSupervisor(
-                store, settings, clock, log, backoff, new WatchListener(), this::onElectionThreadWhileRunning);
+        this.writes = new LeaseWrites(
+                identity, settings.leaseDuration(), builder.application, builder.allowOtherApplications, clock);
+        this.history = new CallHistory(log);
+        this.holdOff = new HoldOff(clock, settings.leaseDuration());
+        this.threads = new ElectionThreads(builder.runtime, name, clock, log, this::isRunning, this::onLoopFailure);
+        this.cycles = new CycleScheduler(threads, clock, this::isRunning, this::cycle, this::onStepFailure);
+        this.listeners = new ListenerCalls(builder.listener, threads, log, history);
+        this.watch =
+                new WatchSupervisor(store, settings, clock, log, backoff, new WatchListener(), threads::whileRunning);
     }
 
     /** Starts building an elector for {@code settings} over {@code store}. */
@@ -176,13 +174,13 @@ public final class LeaseElector implements Leadership {
     @Override
     public boolean isLeader() {
         Term term = leading.get();
-        return term != null && !stopping && clock.nanoTime() - term.validUntilNanos() < 0;
+        return term != null && isRunning() && clock.nanoTime() - term.validUntilNanos() < 0;
     }
 
     @Override
     public Optional<LeadershipTerm> currentTerm() {
         Term term = leading.get();
-        if (term == null || stopping || clock.nanoTime() - term.validUntilNanos() >= 0) {
+        if (term == null || !isRunning() || clock.nanoTime() - term.validUntilNanos() >= 0) {
             return Optional.empty();
         }
         return Optional.of(term.info());
@@ -220,9 +218,9 @@ public final class LeaseElector implements Leadership {
                 currentTerm(),
                 Optional.ofNullable(lease),
                 lease == null ? Optional.empty() : Optional.of(Duration.ofNanos(now - observed.changedAtNanos())),
-                hasRenewed ? Optional.of(Duration.ofNanos(now - lastRenewSentNanos)) : Optional.empty(),
-                consecutiveFailures,
-                Optional.ofNullable(lastFailure),
+                history.sinceLastWrite(now),
+                history.failures(),
+                Optional.ofNullable(history.lastFailure()),
                 watch.healthy());
     }
 
@@ -243,7 +241,7 @@ public final class LeaseElector implements Leadership {
             if (state == State.RUNNING) {
                 throw new IllegalStateException("elector for " + name + " is already running");
             }
-            runtime = sharedRuntime != null ? sharedRuntime : ElectionRuntime.create(name);
+            ElectionRuntime runtime = threads.open();
             calls = new StoreCalls(
                     name,
                     runtime.io(),
@@ -251,19 +249,17 @@ public final class LeaseElector implements Leadership {
                     clock,
                     settings.requestTimeout().plus(settings.requestTimeout().dividedBy(4)),
                     monitor,
-                    this::onOutcome,
+                    history::answered,
                     this::onStepFailure);
-            stopping = false;
             state = State.RUNNING;
         }
         log.joining();
-        onElectionThreadWhileRunning(() -> {
-            cancelNextCycle();
-            cycleRunning = false;
-            rerunRequested = false;
-            holdingOff = false;
+        threads.whileRunning(() -> {
+            cycles.reset();
+            holdOff.clear();
             unconfirmed = null;
             observed.current(false);
+            ElectionRuntime runtime = threads.runtime();
             watch.begin(watchEnabled, calls, runtime.election(), runtime.io());
             cycle();
         });
@@ -279,22 +275,21 @@ public final class LeaseElector implements Leadership {
             if (state != State.RUNNING) {
                 return;
             }
-            state = State.STOPPED;
-            stopping = true; // under the lock: a start() right after must not find it set
+            state = State.STOPPED; // isLeader() turns false: a term ends with the run
         }
         long deadline = clock.nanoTime() + timeout.toNanos();
         calls.close(); // outcomes of calls still in flight belong to this run only
         // 1. Revoke first: listeners drain leader-only work before the lease is given to anybody else.
         Term term = leading.getAndSet(null);
         if (term != null) {
-            await(submitEvent(() -> notifyStopped(term.info(), RevocationReason.SHUTDOWN)), deadline, "revocation");
+            threads.await(listeners.stopped(term.info(), RevocationReason.SHUTDOWN), deadline, "revocation");
         }
         // 2. Stop the loop and the watch on the election thread; a term won meanwhile is revoked too.
         AtomicReference<VersionedLease> toRelease = new AtomicReference<>();
         AtomicReference<Term> late = new AtomicReference<>();
-        await(
-                submit(runtime.election(), () -> {
-                    cancelNextCycle();
+        threads.await(
+                threads.onElectionThread(() -> {
+                    cycles.cancel();
                     watch.close();
                     late.set(leading.getAndSet(null));
                     VersionedLease mine = observed.lease();
@@ -305,19 +300,15 @@ public final class LeaseElector implements Leadership {
                 deadline,
                 "stopping the election loop");
         if (late.get() != null) {
-            await(
-                    submitEvent(() -> notifyStopped(late.get().info(), RevocationReason.SHUTDOWN)),
-                    deadline,
-                    "revocation");
+            threads.await(listeners.stopped(late.get().info(), RevocationReason.SHUTDOWN), deadline, "revocation");
         }
         // 3. Release on an I/O thread, waiting at most until the deadline.
         if (toRelease.get() != null
-                && !await(submit(runtime.io(), () -> releaseBlocking(toRelease.get())), deadline, "lease release")) {
+                && !threads.await(
+                        threads.onIoThread(() -> releaseBlocking(toRelease.get())), deadline, "lease release")) {
             log.releaseTimedOut(timeout);
         }
-        if (sharedRuntime == null) {
-            runtime.close();
-        }
+        threads.close();
     }
 
     /**
@@ -326,18 +317,15 @@ public final class LeaseElector implements Leadership {
      * once.
      */
     public void yieldLeadership() {
-        onElectionThreadWhileRunning(() -> {
+        threads.whileRunning(() -> {
             Term term = leading.get();
             if (term == null || !leading.compareAndSet(term, null)) {
                 return;
             }
-            holdingOff = true;
-            holdOffUntilNanos = clock.nanoTime() + settings.leaseDuration().toNanos();
+            holdOff.begin();
             // Drain first (the listeners), then release.
-            submitEvent(() -> {
-                notifyStopped(term.info(), RevocationReason.YIELDED);
-                onElectionThreadWhileRunning(this::releaseAfterYield);
-            });
+            listeners.stopped(
+                    term.info(), RevocationReason.YIELDED, () -> threads.whileRunning(this::releaseAfterYield));
         });
     }
 
@@ -346,15 +334,18 @@ public final class LeaseElector implements Leadership {
         if (leading.get() != null || mine == null || !ownTerms.wrote(mine, clock.nanoTime())) {
             return;
         }
-        calls.call(StoreOperation.RELEASE, () -> store.update(name, releaseOf(mine.record()), mine.version()), out -> {
-            if (out.failed()) {
-                log.couldNotRelease(out.failure());
-            } else {
-                see(out.value());
-                log.released();
-            }
-            requestCycle(Math.max(0, holdOffUntilNanos - clock.nanoTime()));
-        });
+        calls.call(
+                StoreOperation.RELEASE,
+                () -> store.update(name, writes.release(mine.record()), mine.version()),
+                out -> {
+                    if (out.failed()) {
+                        log.couldNotRelease(out.failure());
+                    } else {
+                        see(out.value());
+                        log.released();
+                    }
+                    cycles.request(Math.max(0, holdOff.remainingNanos()));
+                });
     }
 
     /**
@@ -371,7 +362,7 @@ public final class LeaseElector implements Leadership {
                         && term.equals(mine.record().acquireTime());
                 attempt++) {
             try {
-                store.update(name, releaseOf(mine.record()), mine.version());
+                store.update(name, writes.release(mine.record()), mine.version());
                 log.released();
                 return;
             } catch (LeaseConflictException e) {
@@ -383,31 +374,15 @@ public final class LeaseElector implements Leadership {
         }
     }
 
-    private LeaseRecord releaseOf(LeaseRecord mine) {
-        return new LeaseRecord(
-                "",
-                ObservedLease.RELEASED_DURATION,
-                mine.acquireTime(),
-                clock.wallTime(),
-                mine.leaseTransitions(),
-                mine.application() != null ? mine.application() : application);
-    }
-
     // ---------------------------------------------------------------------------------------------------------
     // The election loop (election thread). Store calls run elsewhere; each step continues when its call's outcome
     // comes back, and every path ends in finishCycle or failCycle, which schedule the next cycle.
 
     private void cycle() {
-        nextCycle = null;
-        if (state != State.RUNNING) {
-            return;
+        if (!cycles.begin()) {
+            return; // stopped, or another cycle runs: this one runs after it
         }
-        if (cycleRunning) {
-            requestCycle(0);
-            return;
-        }
-        cycleRunning = true;
-        conflictThisCycle = false;
+        history.cycleStarted();
 
         // 1. A leader whose deadline passed steps down before anything else (the timer may not have run yet).
         Term term = leading.get();
@@ -446,7 +421,7 @@ public final class LeaseElector implements Leadership {
         //    only makes the write below fail). A follower that stopped hearing them reads, and checks the watch.
         boolean watchTrusted =
                 term == null && watch.healthy() && observed.current() && (cached != null || observed.absent());
-        if (watchTrusted && (observed.absent() || clock.nanoTime() - observed.changedAtNanos() < heartbeatNanos)) {
+        if (watchTrusted && (observed.absent() || clock.nanoTime() - observed.changedAtNanos() < heartbeatNanos())) {
             decide(Optional.ofNullable(cached), true);
         } else {
             read(watchTrusted, this::decide);
@@ -471,7 +446,7 @@ public final class LeaseElector implements Leadership {
             if (term != null) {
                 stepDown(term, RevocationReason.RELEASED);
             }
-            if (inHoldOff()) {
+            if (holdOff.active()) {
                 finishCycle(followerDelay());
             } else {
                 create(fromWatch, observed.neverExisted());
@@ -483,11 +458,11 @@ public final class LeaseElector implements Leadership {
         LeaseRecord record = lease.record();
 
         // 5. Another application's lease: never take part in it.
-        if (belongsToAnotherApplication(record)) {
+        if (writes.ofAnotherApplication(record)) {
             if (term != null) {
                 stepDown(term, RevocationReason.LOST);
             }
-            log.foreignApplication(record.application(), application);
+            log.foreignApplication(record.application(), writes.application());
             finishCycle(Math.max(followerDelay(), settings.leaseDuration().toNanos()));
             return;
         }
@@ -519,7 +494,7 @@ public final class LeaseElector implements Leadership {
         if (record.isHeldBy(identity) && !ownEarlierTerm) {
             log.duplicateIdentity(lease, false);
         }
-        if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record)) || inHoldOff()) {
+        if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record)) || holdOff.active()) {
             finishCycle(followerDelay());
             return;
         }
@@ -544,8 +519,7 @@ public final class LeaseElector implements Leadership {
      */
     private void create(boolean fromWatch, boolean ifNeverExisted) {
         Instant start = ownTerms.startTime(clock.wallTime());
-        LeaseRecord fresh = new LeaseRecord(
-                identity, settings.leaseDuration(), start, clock.wallTime(), observed.firstToken(), application);
+        LeaseRecord fresh = writes.newTerm(start, observed.firstToken());
         if (!ifNeverExisted) {
             ownTerms.sentCreate(start);
         }
@@ -565,8 +539,7 @@ public final class LeaseElector implements Leadership {
             log.implausibleToken(record.transitionsOrZero());
         }
         Instant start = ownTerms.startTime(clock.wallTime());
-        LeaseRecord taken = new LeaseRecord(
-                identity, settings.leaseDuration(), start, clock.wallTime(), observed.nextToken(record), application);
+        LeaseRecord taken = writes.newTerm(start, observed.nextToken(record));
         String previous = record.isHeld() ? record.holderIdentity() : log.lastKnownHolder();
         String how = !record.isHeld()
                 ? (previous == null ? "the lease was free" : previous + " had released the lease")
@@ -588,7 +561,7 @@ public final class LeaseElector implements Leadership {
     private void write(
             StoreOperation operation,
             Instant start,
-            java.util.function.Supplier<VersionedLease> write,
+            Supplier<VersionedLease> write,
             String previous,
             String how,
             boolean reliedOnWatch,
@@ -631,26 +604,14 @@ public final class LeaseElector implements Leadership {
     private void hold(Unconfirmed created) {
         unconfirmed = null;
         LeaseRecord record = created.lease().record();
-        LeaseRecord next = new LeaseRecord(
-                identity,
-                settings.leaseDuration(),
-                record.acquireTime(),
-                clock.wallTime(),
-                record.leaseTransitions(),
-                record.application());
         long sentAt = clock.nanoTime();
         boolean last = sentAt - created.termAtNanos() >= 0;
-        if (last && observed.highestToken() > record.transitionsOrZero()) {
-            // A higher token was seen while holding (a hand edit, a lease recreated by someone else): start above it.
-            next = new LeaseRecord(
-                    next.holderIdentity(),
-                    next.leaseDuration(),
-                    next.acquireTime(),
-                    next.renewTime(),
-                    observed.highestToken() + 1,
-                    next.application());
-        }
-        LeaseRecord write = next;
+        // The last renew of the hold starts the term: above any higher token seen while holding (a hand edit, a lease
+        // recreated by someone else).
+        Long token = last && observed.highestToken() > record.transitionsOrZero()
+                ? Long.valueOf(observed.highestToken() + 1)
+                : record.leaseTransitions();
+        LeaseRecord write = writes.holding(record, token);
         ownTerms.sent(record.acquireTime(), sentAt);
         calls.call(
                 StoreOperation.RENEW,
@@ -677,13 +638,6 @@ public final class LeaseElector implements Leadership {
     }
 
     /**
-     * A lease this candidate created and holds without leading: its term starts at {@code termAtNanos}; the next
-     * renew of the hold is due at {@code nextWriteAtNanos}.
-     */
-    private record Unconfirmed(
-            VersionedLease lease, long termAtNanos, long nextWriteAtNanos, String previous, String how) {}
-
-    /**
      * A write that started a term lost to another writer. If it relied on the watch and the watch never delivered the
      * winner, the watch missed it: restart the watch (two candidates racing for a release is no fault of the watch).
      */
@@ -701,13 +655,7 @@ public final class LeaseElector implements Leadership {
     /** Extends {@code term} by writing on top of {@code base}; {@code then} gets the outcome. */
     private void renew(VersionedLease base, Term term, StoreCalls.Continuation<VersionedLease> then) {
         LeadershipTerm info = term.info();
-        LeaseRecord next = new LeaseRecord(
-                identity,
-                settings.leaseDuration(),
-                info.acquiredAt(),
-                clock.wallTime(),
-                info.fencingToken(), // our term's token, whatever a third party wrote into the record
-                application != null ? application : base.record().application());
+        LeaseRecord next = writes.renewal(info, base.record()); // the term's token, whatever a third party wrote
         long sentAt = clock.nanoTime();
         ownTerms.sent(info.acquiredAt(), sentAt);
         calls.call(StoreOperation.RENEW, () -> store.update(name, next, base.version()), out -> {
@@ -766,13 +714,10 @@ public final class LeaseElector implements Leadership {
                 });
     }
 
-    /** A read: the lease, and whether the store proved that an absent lease never existed. */
-    private record Read(Optional<VersionedLease> lease, boolean neverExisted) {}
-
     /** Records a lease that was read or watched; tells listeners of a new holder. Returns whether it changed. */
     private boolean see(VersionedLease lease) {
         boolean changed = observed.see(lease);
-        announceHolder(lease.record());
+        listeners.seen(lease.record());
         return changed;
     }
 
@@ -787,31 +732,20 @@ public final class LeaseElector implements Leadership {
     private void onOwnWrite(VersionedLease written, long sentAt) {
         ownTerms.landed(written);
         observed.seeOwnWrite(written, sentAt);
-        lastRenewSentNanos = sentAt;
-        hasRenewed = true;
-        announceHolder(written.record());
+        history.landed(sentAt);
+        listeners.seen(written.record());
     }
 
-    private boolean belongsToAnotherApplication(LeaseRecord record) {
-        return !allowOtherApplications
-                && application != null
-                && record.application() != null
-                && !record.application().equals(application);
-    }
-
-    private boolean inHoldOff() {
-        if (holdingOff && clock.nanoTime() - holdOffUntilNanos < 0) {
-            return true;
-        }
-        holdingOff = false;
-        return false;
+    /** How long a watching follower waits for the leader's next renew before it reads for itself. */
+    private long heartbeatNanos() {
+        return settings.retryPeriod().toNanos() * 5 / 4;
     }
 
     // ---------------------------------------------------------------------------------------------------------
     // Terms and their deadline (election thread; listeners on the event thread)
 
     private void startTerm(VersionedLease written, long sentAt, String previous, String how) {
-        if (stopping || state != State.RUNNING) {
+        if (!isRunning()) {
             return; // stop() releases what it finds; never announce a term that is already over
         }
         LeaseRecord record = written.record();
@@ -822,13 +756,13 @@ public final class LeaseElector implements Leadership {
             return; // a term is current already: never replace it
         }
         log.leads(info, previous, how);
-        submitEvent(() -> notify("onStartedLeading", info.fencingToken(), () -> listener.onStartedLeading(info)));
+        listeners.started(info);
         armDeadline(info, validUntil);
     }
 
     /** The deadline timer runs on the election thread, which never waits for I/O: it is on time. */
     private void armDeadline(LeadershipTerm info, long validUntilNanos) {
-        schedule(() -> checkDeadline(info), validUntilNanos - clock.nanoTime());
+        threads.schedule(() -> checkDeadline(info), validUntilNanos - clock.nanoTime());
     }
 
     /** Runs at the deadline; re-arms itself if the term was renewed meanwhile, else ends the term. */
@@ -846,60 +780,20 @@ public final class LeaseElector implements Leadership {
 
     private void stepDown(Term term, RevocationReason reason) {
         if (leading.compareAndSet(term, null)) {
-            submitEvent(() -> notifyStopped(term.info(), reason));
-        }
-    }
-
-    private void notifyStopped(LeadershipTerm info, RevocationReason reason) {
-        log.noLongerLeads(info, reason, consecutiveFailures, lastFailure);
-        notify("onStoppedLeading", info.fencingToken(), () -> listener.onStoppedLeading(info, reason));
-    }
-
-    private void announceHolder(LeaseRecord record) {
-        if (log.holderSeen(record)) {
-            String holder = record.isHeld() ? record.holderIdentity() : null;
-            long token = record.transitionsOrZero();
-            submitEvent(() -> notify("onNewLeader", token, () -> listener.onNewLeader(holder, token)));
-        }
-    }
-
-    /** Calls a listener; no {@link Throwable} of it reaches the elector. */
-    private void notify(String callback, long token, Runnable call) {
-        try {
-            call.run();
-        } catch (Throwable e) {
-            log.listenerFailed(callback, token, e);
+            listeners.stopped(term.info(), reason);
         }
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Scheduling and failures (election thread)
-
-    /** Every store call's outcome: a success (a conflict is an answer too) ends a series of failures. */
-    private void onOutcome(Outcome<?> out) {
-        if (out.conflict()) {
-            conflictThisCycle = true;
-        }
-        if ((!out.failed() || out.conflict()) && consecutiveFailures > 0) {
-            log.recovered(consecutiveFailures);
-            consecutiveFailures = 0;
-        }
-    }
+    // Ends of cycles and failures (election thread)
 
     private void finishCycle(long delayNanos) {
-        cycleRunning = false;
-        log.cycleEnded(conflictThisCycle);
-        long delay = delayNanos;
-        if (rerunRequested) {
-            rerunRequested = false;
-            delay = Math.min(delay, rerunAtNanos - clock.nanoTime());
-        }
-        scheduleCycle(delay);
+        cycles.finish(delayNanos);
+        log.cycleEnded(history.conflictThisCycle());
     }
 
     private void failCycle(Outcome<?> out) {
-        int failures = ++consecutiveFailures;
-        lastFailure = out.kind();
+        int failures = history.failed(out.kind());
         Term term = leading.get();
         long left = term == null ? -1 : Math.max(0, term.validUntilNanos() - clock.nanoTime());
         log.failed(out.kind(), out.failure(), failures, left);
@@ -907,16 +801,14 @@ public final class LeaseElector implements Leadership {
             finishCycle(settings.retryPeriod().toNanos()); // keep trying to renew until the deadline
             return;
         }
-        long delay = backoff.afterFailures(failures);
-        if (unconfirmed != null) { // holding a lease it created: keep renewing it as a leader would
-            delay = settings.retryPeriod().toNanos();
-        }
+        // A follower backs off; one holding a lease it created keeps renewing it as a leader would.
+        long delay = unconfirmed != null ? settings.retryPeriod().toNanos() : backoff.afterFailures(failures);
         finishCycle(backoff.jittered(Duration.ofNanos(delay)));
     }
 
     private long followerDelay() {
-        if (inHoldOff()) {
-            return holdOffUntilNanos - clock.nanoTime();
+        if (holdOff.active()) {
+            return holdOff.remainingNanos();
         }
         boolean watchTrusted = watch.healthy() && observed.current();
         if (observed.absent()) {
@@ -932,67 +824,27 @@ public final class LeaseElector implements Leadership {
         }
         // With a healthy watch a follower need not poll: it tries when the lease would expire, and reads if the
         // leader's renews stop arriving (a dead leader, or a watch that died without closing).
-        long untilHeartbeatMissed = observed.changedAtNanos() + heartbeatNanos - clock.nanoTime();
+        long untilHeartbeatMissed = observed.changedAtNanos() + heartbeatNanos() - clock.nanoTime();
         long next = untilHeartbeatMissed > 0 ? untilHeartbeatMissed : backoff.poll();
         return Math.max(0, Math.min(observed.untilExpiryNanos(), next));
     }
 
-    /** Runs the next cycle in {@code delayNanos}, replacing the one scheduled; while a cycle runs, after it. */
-    private void requestCycle(long delayNanos) {
-        if (cycleRunning) {
-            long at = clock.nanoTime() + Math.max(0, delayNanos);
-            rerunAtNanos = rerunRequested ? Math.min(rerunAtNanos, at) : at;
-            rerunRequested = true;
-        } else {
-            scheduleCycle(delayNanos);
-        }
-    }
-
-    /** Brings the next cycle forward to at most {@code delayNanos} from now. */
-    private void requestCycleWithin(long delayNanos) {
-        if (cycleRunning) {
-            requestCycle(delayNanos);
-        } else if (nextCycle == null || nextCycleAtNanos - (clock.nanoTime() + delayNanos) > 0) {
-            scheduleCycle(delayNanos);
-        }
-    }
-
-    private void scheduleCycle(long delayNanos) {
-        if (state != State.RUNNING) {
-            return;
-        }
-        cancelNextCycle();
-        long delay = Math.max(0, delayNanos);
-        nextCycleAtNanos = clock.nanoTime() + delay;
-        nextCycle = schedule(this::runCycle, delay);
-    }
-
-    private void cancelNextCycle() {
-        if (nextCycle != null) {
-            nextCycle.cancel(false);
-            nextCycle = null;
-        }
-    }
-
     /**
-     * Runs a cycle so that no {@link Throwable} ends the election: a failure of the algorithm itself (a bug, an
-     * {@link Error}) is logged and the loop goes on after a retry period. Every step dispatches its store call last,
-     * so a step that threw has no call in flight and the cycle can be ended here.
+     * A step of the cycle threw (reported by {@link StoreCalls} for continuations, and by the {@link CycleScheduler}
+     * for a cycle it ran): the algorithm failed (a bug, an {@link Error}); the loop goes on after a retry period. Every
+     * step dispatches its store call last, so a step that threw has no call in flight and the cycle can be ended here.
      */
-    private void runCycle() {
-        try {
-            cycle();
-        } catch (Throwable e) {
-            onStepFailure(e);
-        }
-    }
-
-    /** A step of the cycle threw (reported by {@link StoreCalls} for continuations, and by {@link #runCycle()}). */
     private void onStepFailure(Throwable e) {
         log.loopFailed(e);
-        if (cycleRunning) {
+        if (cycles.inCycle()) {
             finishCycle(backoff.poll());
         }
+    }
+
+    /** Work hopped onto the election thread threw (the watch's news, a yield, the first cycle of a run). */
+    private void onLoopFailure(Throwable e) {
+        log.loopFailed(e);
+        cycles.requestWithin(backoff.poll());
     }
 
     /** What the watch tells the elector. */
@@ -1008,18 +860,18 @@ public final class LeaseElector implements Leadership {
             } else {
                 see(change.get());
             }
-            requestCycle(term != null ? 0 : followerDelay()); // someone else wrote while we lead: verify now
+            cycles.request(term != null ? 0 : followerDelay()); // someone else wrote while we lead: verify now
         }
 
         @Override
         public void started() {
             observed.current(false); // changes may have been missed while there was no watch: read once
-            if (leading.get() == null && !cycleRunning) {
+            if (leading.get() == null && !cycles.inCycle()) {
                 // Read now rather than at the next poll: a follower trusts the watch only after a read since it
                 // started, and until then every change it delivers (the leader's renews) puts the poll off by another
                 // retry period, so a release would wait that long. A cycle still running needs no extra read: its
                 // read, or the one after a lost write, comes back after this, or it wins a term.
-                requestCycle(0);
+                cycles.request(0);
             }
         }
 
@@ -1027,84 +879,7 @@ public final class LeaseElector implements Leadership {
         public void ended() {
             observed.current(false);
             if (leading.get() == null) {
-                requestCycleWithin(backoff.poll());
-            }
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-    // Threads
-
-    /** Runs {@code work} on the election thread if the election is running then; no {@link Throwable} escapes it. */
-    private void onElectionThreadWhileRunning(Runnable work) {
-        submit(runtime.election(), () -> {
-            if (state != State.RUNNING) {
-                return;
-            }
-            try {
-                work.run();
-            } catch (Throwable e) {
-                log.loopFailed(e);
-                requestCycleWithin(backoff.poll());
-            }
-        });
-    }
-
-    private Future<?> submitEvent(Runnable event) {
-        return submit(runtime.events(), event);
-    }
-
-    private ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
-        try {
-            return runtime.election().schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            return null; // shutting down
-        }
-    }
-
-    private static Future<?> submit(Executor executor, Runnable task) {
-        try {
-            if (executor instanceof ExecutorService service) {
-                return service.submit(task); // its own future: an executor on a test's clock can run it while awaited
-            }
-            FutureTask<Void> future = new FutureTask<>(task, null);
-            executor.execute(future);
-            return future;
-        } catch (RejectedExecutionException e) {
-            return null; // shutting down
-        }
-    }
-
-    /**
-     * Waits for {@code future} until {@code deadlineNanos}; whether it finished. An interrupt does not cut the wait
-     * short: {@link #stop} is bounded by its timeout anyway, and giving up early would skip the ordered shutdown (the
-     * revocation before the release, the release, the watch's close: docs/design.md, "Ordered graceful shutdown").
-     * The interrupt is kept for the caller.
-     */
-    private boolean await(Future<?> future, long deadlineNanos, String what) {
-        if (future == null) {
-            return false;
-        }
-        Duration timeout = Duration.ofNanos(Math.max(0, deadlineNanos - clock.nanoTime()));
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    future.get(Math.max(0, deadlineNanos - clock.nanoTime()), TimeUnit.NANOSECONDS);
-                    return true;
-                } catch (InterruptedException e) {
-                    interrupted = true; // wait on, within the deadline
-                } catch (ExecutionException e) {
-                    log.waitFailed(what, timeout, e.getCause());
-                    return true;
-                } catch (TimeoutException e) {
-                    log.waitFailed(what, timeout, null);
-                    return false;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+                cycles.requestWithin(backoff.poll());
             }
         }
     }

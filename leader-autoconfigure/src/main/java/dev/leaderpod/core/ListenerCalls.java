@@ -1,0 +1,64 @@
+package dev.leaderpod.core;
+
+import java.util.concurrent.Future;
+
+/**
+ * Tells the {@link LeadershipListener} what happened, on the event thread and in order (docs/design.md, "No I/O on
+ * the thread that ends terms": a slow listener must not delay a renew or a revocation). No {@link Throwable} of a
+ * listener reaches the elector ("Nothing but stop ends the election"); it is logged.
+ */
+final class ListenerCalls {
+
+    private final LeadershipListener listener;
+    private final ElectionThreads threads;
+    private final ElectionLog log;
+    private final CallHistory history;
+
+    ListenerCalls(LeadershipListener listener, ElectionThreads threads, ElectionLog log, CallHistory history) {
+        this.listener = listener;
+        this.threads = threads;
+        this.log = log;
+        this.history = history;
+    }
+
+    /** A term started (its write succeeded). */
+    void started(LeadershipTerm term) {
+        threads.onEventThread(
+                () -> notify("onStartedLeading", term.fencingToken(), () -> listener.onStartedLeading(term)));
+    }
+
+    /** A term ended; the future completes once the listeners ran (null if the runtime is shutting down). */
+    Future<?> stopped(LeadershipTerm term, RevocationReason reason) {
+        return threads.onEventThread(() -> stoppedNow(term, reason));
+    }
+
+    /** A term ended; {@code then} runs on the event thread once the listeners ran (a yield releases only then). */
+    void stopped(LeadershipTerm term, RevocationReason reason, Runnable then) {
+        threads.onEventThread(() -> {
+            stoppedNow(term, reason);
+            then.run();
+        });
+    }
+
+    /** The lease is seen in {@code record}: listeners hear of a change of holder, as the log does. */
+    void seen(LeaseRecord record) {
+        if (log.holderSeen(record)) {
+            String holder = record.isHeld() ? record.holderIdentity() : null;
+            long token = record.transitionsOrZero();
+            threads.onEventThread(() -> notify("onNewLeader", token, () -> listener.onNewLeader(holder, token)));
+        }
+    }
+
+    private void stoppedNow(LeadershipTerm term, RevocationReason reason) {
+        log.noLongerLeads(term, reason, history.failures(), history.lastFailure());
+        notify("onStoppedLeading", term.fencingToken(), () -> listener.onStoppedLeading(term, reason));
+    }
+
+    private void notify(String callback, long token, Runnable call) {
+        try {
+            call.run();
+        } catch (Throwable e) {
+            log.listenerFailed(callback, token, e);
+        }
+    }
+}
