@@ -120,7 +120,12 @@ final class CycleScheduler {
         next = threads.schedule(this::run, delay);
     }
 
-    /** Runs a scheduled cycle so that nothing it throws escapes: {@code onFailure} gets it. */
+    /** Runs a cycle now, on the election thread, guarded as a scheduled one: the first cycle of a run. */
+    void runNow() {
+        run();
+    }
+
+    /** Runs a cycle so that nothing it throws escapes: {@code onFailure} gets it (and ends it). */
     private void run() {
         try {
             cycle.run();

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -261,7 +262,7 @@ public final class LeaseElector implements Leadership {
             observed.current(false);
             ElectionRuntime runtime = threads.runtime();
             watch.begin(watchEnabled, calls, runtime.election(), runtime.io());
-            cycle();
+            cycles.runNow(); // guarded like every cycle: one that throws is ended, and the next one comes
         });
     }
 
@@ -287,10 +288,11 @@ public final class LeaseElector implements Leadership {
         // 2. Stop the loop and the watch on the election thread; a term won meanwhile is revoked too.
         AtomicReference<VersionedLease> toRelease = new AtomicReference<>();
         AtomicReference<Term> late = new AtomicReference<>();
+        AtomicReference<Future<?>> watchClosed = new AtomicReference<>();
         threads.await(
                 threads.onElectionThread(() -> {
                     cycles.cancel();
-                    watch.close();
+                    watchClosed.set(watch.close());
                     late.set(leading.getAndSet(null));
                     VersionedLease mine = observed.lease();
                     if (mine != null && ownTerms.wrote(mine, clock.nanoTime())) {
@@ -307,6 +309,10 @@ public final class LeaseElector implements Leadership {
                 && !threads.await(
                         threads.onIoThread(() -> releaseBlocking(toRelease.get())), deadline, "lease release")) {
             log.releaseTimedOut(timeout);
+        }
+        // 4. The watch's close, started in step 2, ends within the same deadline: no connection outlives stop().
+        if (watchClosed.get() != null) {
+            threads.await(watchClosed.get(), deadline, "watch close");
         }
         threads.close();
     }
@@ -841,7 +847,7 @@ public final class LeaseElector implements Leadership {
         }
     }
 
-    /** Work hopped onto the election thread threw (the watch's news, a yield, the first cycle of a run). */
+    /** Work hopped onto the election thread threw (the watch's news, a yield). */
     private void onLoopFailure(Throwable e) {
         log.loopFailed(e);
         cycles.requestWithin(backoff.poll());

@@ -3,7 +3,11 @@ package dev.leaderpod.core;
 import dev.leaderpod.core.LeaseStore.LeaseWatch;
 import dev.leaderpod.core.LeaseStore.LeaseWatcher;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -135,13 +139,14 @@ final class WatchSupervisor {
     }
 
     /** Stops watching; callbacks of the closed watch are ignored. */
-    void close() {
+    /** Closes the watch off the election thread; the future completes once it is closed. */
+    Future<?> close() {
         generation++;
         healthy = false;
         starting = false;
         LeaseWatch closing = watch;
         watch = null;
-        closeOnIoThread(closing);
+        return closeOnIoThread(closing);
     }
 
     private void start() {
@@ -238,16 +243,23 @@ final class WatchSupervisor {
      * Closing a watch may block on the network: never on the election thread. When every I/O thread is taken by hung
      * calls, a thread of its own closes it.
      */
-    private void closeOnIoThread(LeaseWatch closing) {
+    private Future<?> closeOnIoThread(LeaseWatch closing) {
         if (closing == null) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
         try {
-            io.execute(() -> closeQuietly(closing));
+            if (io instanceof ExecutorService service) {
+                return service.submit(() -> closeQuietly(closing)); // the runtime's own future: awaitable by stop()
+            }
+            FutureTask<?> close = new FutureTask<>(() -> closeQuietly(closing), null);
+            io.execute(close);
+            return close;
         } catch (RejectedExecutionException e) {
-            Thread closer = new Thread(() -> closeQuietly(closing), "leader-watch-close");
+            FutureTask<?> close = new FutureTask<>(() -> closeQuietly(closing), null);
+            Thread closer = new Thread(close, "leader-watch-close");
             closer.setDaemon(true);
             closer.start();
+            return close;
         }
     }
 

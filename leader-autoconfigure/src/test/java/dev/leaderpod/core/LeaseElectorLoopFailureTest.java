@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,13 +61,10 @@ class LeaseElectorLoopFailureTest {
     }
 
     /**
-     * The same failure in the first cycle of a run wedges the loop for good. start() runs that cycle directly inside
-     * {@code ElectionThreads#whileRunning}, whose failure handler only requests another cycle, which waits for the
-     * running one to finish; nothing ever finishes it (no store call was dispatched whose outcome could), so no cycle
-     * runs again until stop(). A cycle run by the scheduler goes to {@code onStepFailure}, which finishes it (the test
-     * above). Disabled: it fails; a bug report, not fixed in a behaviour-preserving refactor.
+     * The same failure in the first cycle of a run ("Nothing but stop ends the election"). Before the fix start() ran
+     * that cycle outside the cycles' guard: the failure only requested another cycle, which waited for the running one
+     * to finish, and nothing ever finished it, so no cycle ran again until stop(). This test failed then.
      */
-    @Disabled("fails: a Throwable in the first cycle of a run wedges the election loop (see the Javadoc)")
     @Test
     void aFirstCycleThatThrowsIsEndedAndTheCandidateStaysInTheElection() {
         throwOnce = true; // in the first cycle, run by start()
