@@ -1,5 +1,6 @@
 package dev.leaderpod.core;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
 /**
@@ -8,6 +9,9 @@ import java.util.concurrent.Future;
  * listener reaches the elector ("Nothing but stop ends the election"); it is logged.
  */
 final class ListenerCalls {
+
+    /** Whether the current thread is running a listener callback (of any elector): the event thread, busy. */
+    private static final ThreadLocal<Boolean> IN_LISTENER = ThreadLocal.withInitial(() -> false);
 
     private final LeadershipListener listener;
     private final ElectionThreads threads;
@@ -29,6 +33,13 @@ final class ListenerCalls {
 
     /** A term ended; the future completes once the listeners ran (null if the runtime is shutting down). */
     Future<?> stopped(LeadershipTerm term, RevocationReason reason) {
+        if (IN_LISTENER.get()) {
+            // stop() called by a listener: the event thread is this one, busy with that listener, so a revocation
+            // queued behind it could only run after stop() gave up waiting, and the release would be skipped. The
+            // listeners run here instead, before stop() goes on to release.
+            stoppedNow(term, reason);
+            return CompletableFuture.completedFuture(null);
+        }
         return threads.onEventThread(() -> stoppedNow(term, reason));
     }
 
@@ -55,10 +66,14 @@ final class ListenerCalls {
     }
 
     private void notify(String callback, long token, Runnable call) {
+        boolean nested = IN_LISTENER.get();
+        IN_LISTENER.set(true);
         try {
             call.run();
         } catch (Throwable e) {
             log.listenerFailed(callback, token, e);
+        } finally {
+            IN_LISTENER.set(nested);
         }
     }
 }
