@@ -1,5 +1,6 @@
 package dev.leaderpod.actuate;
 
+import dev.leaderpod.autoconfigure.ElectionListenerFactory;
 import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
 import dev.leaderpod.core.LeaseElector;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +29,13 @@ public class LeaderMetricsAutoConfiguration {
     @ConditionalOnMissingBean(name = "leaderElectionMetrics")
     LeaderElectionMetrics leaderElectionMetrics(LeaseElector leaseElector, MeterRegistry meterRegistry) {
         return new LeaderElectionMetrics(leaseElector, meterRegistry);
+    }
+
+    /** The same meters for each named election, tagged with its own lease. */
+    @Bean
+    @ConditionalOnMissingBean(name = "leaderElectionMetricsFactory")
+    ElectionListenerFactory leaderElectionMetricsFactory(ObjectProvider<MeterRegistry> meterRegistry) {
+        return (name, elector) -> new LeaderElectionMetrics(elector, meterRegistry.getObject());
     }
 
     @Bean

@@ -40,27 +40,43 @@ import org.springframework.core.type.AnnotationMetadata;
 @Import(LeaderOnlyAutoConfiguration.AutoProxyCreatorRegistrar.class)
 public class LeaderOnlyAutoConfiguration {
 
+    /** The elections are looked up by each method's first call, so the advisor does not make them early beans. */
     @Bean
     @ConditionalOnMissingBean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static LeaderOnlyAdvisor leaderOnlyAdvisor(
-            ObjectProvider<LeaseElector> elector, ObjectProvider<LeaderOnlyObserver> observers) {
+            ObjectProvider<LeaderElections> elections, ObjectProvider<LeaderOnlyObserver> observers) {
         return new LeaderOnlyAdvisor(new LeaderOnlyInterceptor(
-                elector::getObject, () -> observers.orderedStream().toList()));
+                name -> elections.getObject().declare(name),
+                () -> observers.orderedStream().toList()));
     }
 
+    /** Declares the elections annotations name once all singletons exist, so they run from the context's start. */
     @Bean
     @ConditionalOnMissingBean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-    static LeaderOnlyBeanPostProcessor leaderOnlyBeanPostProcessor() {
-        return new LeaderOnlyBeanPostProcessor();
+    static LeaderOnlyBeanPostProcessor leaderOnlyBeanPostProcessor(ObjectProvider<LeaderElections> elections) {
+        return new LeaderOnlyBeanPostProcessor(name -> elections.getObject().declare(name));
     }
 
+    /** One listener for every election: a term starts and stops the lifecycle beans of its own election. */
     @Bean
     @ConditionalOnMissingBean
     LeaderOnlyLeadershipListener leaderOnlyLeadershipListener(
-            LeaderOnlyAdvisor advisor, LeaderOnlyBeanPostProcessor beans, LeaderProperties properties) {
-        return new LeaderOnlyLeadershipListener(advisor.calls(), beans::lifecycleBeans, properties.getDrainTimeout());
+            LeaderOnlyAdvisor advisor,
+            LeaderOnlyBeanPostProcessor beans,
+            ObjectProvider<LeaderElections> elections,
+            LeaderProperties properties) {
+        return new LeaderOnlyLeadershipListener(
+                advisor.calls(),
+                term -> beans.lifecycleBeans(elections.getObject().nameOfLease(term.leaseName())),
+                properties.getDrainTimeout());
+    }
+
+    /** The same listener for the named elections, which do not call the listener beans. */
+    @Bean
+    ElectionListenerFactory leaderOnlyLeadershipListenerFactory(ObjectProvider<LeaderOnlyLeadershipListener> listener) {
+        return (name, elector) -> listener.getObject();
     }
 
     /** Registers the infrastructure auto-proxy creator unless a more capable one is registered. */
