@@ -2,7 +2,9 @@ package dev.leaderpod.actuate;
 
 import dev.leaderpod.autoconfigure.ElectionListenerFactory;
 import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.leaderonly.LeaderOnlyAdvisor;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -41,8 +43,12 @@ public class LeaderMetricsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "leaderOnlyMetrics")
     LeaderOnlyMetrics leaderOnlyMetrics(
-            ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<LeaseElector> leaseElector) {
+            ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<LeaderElections> elections) {
         return new LeaderOnlyMetrics(
-                meterRegistry::getObject, () -> leaseElector.getObject().leaseName());
+                meterRegistry::getObject,
+                (type, method) -> elections
+                        .getObject()
+                        .election(LeaderOnlyAdvisor.electionOf(method, type))
+                        .leaseName());
     }
 }

@@ -204,6 +204,7 @@ public class LeaderElectionAutoConfiguration {
 
         /** The events of the named elections: role = the election's name, so {@code @Role("<name>")} follows it. */
         @Bean
+        @ConditionalOnMissingBean(name = "leaderEventPublishingListenerFactory")
         ElectionListenerFactory leaderEventPublishingListenerFactory(
                 ObjectProvider<LeaderEventPublisher> publishers, ApplicationEventPublisher applicationEventPublisher) {
             return (name, elector) -> new LeaderEventPublishingListener(

@@ -75,6 +75,7 @@ public class LeaderOnlyAutoConfiguration {
 
     /** The same listener for the named elections, which do not call the listener beans. */
     @Bean
+    @ConditionalOnMissingBean(name = "leaderOnlyLeadershipListenerFactory")
     ElectionListenerFactory leaderOnlyLeadershipListenerFactory(ObjectProvider<LeaderOnlyLeadershipListener> listener) {
         return (name, elector) -> listener.getObject();
     }

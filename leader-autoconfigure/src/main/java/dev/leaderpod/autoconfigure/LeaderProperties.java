@@ -57,9 +57,10 @@ public class LeaderProperties {
     private Duration drainTimeout = Duration.ofSeconds(10);
 
     /**
-     * Named elections, by name (lower-case letters, digits and '-'): each has its own lease,
-     * '<lease-name>-<name>', and may override the timings above. @LeaderOnly("name") takes part in one; an election
-     * named here runs even if no annotation names it.
+     * Named elections, by name (lower-case letters, digits and '-'), each on its own lease '<lease-name>-<name>'.
+     * Keys of each: 'enabled' (whether this instance takes part, default true), and 'lease-duration',
+     * 'renew-deadline', 'retry-period' and 'request-timeout', each defaulting to the leader.* property of the same
+     * name. @LeaderOnly("name") takes part in one; an election named here runs even if no annotation names it.
      */
     private final Map<String, Election> elections = new LinkedHashMap<>();
 
