@@ -43,12 +43,14 @@ public class LeaderMetricsAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "leaderOnlyMetrics")
     LeaderOnlyMetrics leaderOnlyMetrics(
-            ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<LeaderElections> elections) {
-        return new LeaderOnlyMetrics(
-                meterRegistry::getObject,
-                (type, method) -> elections
-                        .getObject()
-                        .election(LeaderOnlyAdvisor.electionOf(method, type))
-                        .leaseName());
+            ObjectProvider<MeterRegistry> meterRegistry,
+            ObjectProvider<LeaderElections> elections,
+            ObjectProvider<LeaseElector> leaseElector) {
+        return new LeaderOnlyMetrics(meterRegistry::getObject, (type, method) -> {
+            LeaderElections all = elections.getIfAvailable();
+            return all != null
+                    ? all.election(LeaderOnlyAdvisor.electionOf(method, type)).leaseName()
+                    : leaseElector.getObject().leaseName();
+        });
     }
 }

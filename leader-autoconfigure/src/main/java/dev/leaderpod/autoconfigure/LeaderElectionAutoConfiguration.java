@@ -114,6 +114,27 @@ public class LeaderElectionAutoConfiguration {
 
     /** Validates the properties into settings; a broken rule stops start-up naming the property. */
     static ElectionSettings electionSettings(LeaderProperties properties, Environment environment) {
+        String leaseName = leaseName(properties, environment);
+        String identity =
+                properties.getIdentity() == null || properties.getIdentity().isBlank()
+                        ? CandidateIdentity.generate(System.getenv())
+                        : properties.getIdentity();
+        if (properties.getDrainTimeout() == null || properties.getDrainTimeout().isNegative()) {
+            throw new LeaderConfigurationException(
+                    "leader.drain-timeout", properties.getDrainTimeout(), "must be zero or positive");
+        }
+        return validated(
+                "leader.",
+                () -> new ElectionSettings(
+                        leaseName,
+                        identity,
+                        properties.getLeaseDuration(),
+                        properties.getRenewDeadline(),
+                        properties.getRetryPeriod(),
+                        properties.getRequestTimeout()));
+    }
+
+    private static String leaseName(LeaderProperties properties, Environment environment) {
         String leaseName = properties.getLeaseName();
         if (leaseName == null || leaseName.isBlank()) {
             leaseName = environment.getProperty("spring.application.name");
@@ -124,25 +145,7 @@ public class LeaderElectionAutoConfiguration {
                         "must be set, or spring.application.name must be: it names the lease all replicas share");
             }
         }
-        String identity = properties.getIdentity();
-        if (identity == null || identity.isBlank()) {
-            identity = CandidateIdentity.generate(System.getenv());
-        }
-        if (properties.getDrainTimeout() == null || properties.getDrainTimeout().isNegative()) {
-            throw new LeaderConfigurationException(
-                    "leader.drain-timeout", properties.getDrainTimeout(), "must be zero or positive");
-        }
-        String resolvedLeaseName = leaseName;
-        String resolvedIdentity = identity;
-        return validated(
-                "leader.",
-                () -> new ElectionSettings(
-                        resolvedLeaseName,
-                        resolvedIdentity,
-                        properties.getLeaseDuration(),
-                        properties.getRenewDeadline(),
-                        properties.getRetryPeriod(),
-                        properties.getRequestTimeout()));
+        return leaseName;
     }
 
     /**

@@ -10,7 +10,7 @@ import org.springframework.core.Ordered;
 /**
  * Joins the elections when the context starts and leaves them, gracefully, when the context closes: isLeader turns
  * false, leader-only work drains, {@code OnRevokedEvent} is published, then the lease is released — for every
- * election at once ({@link LeaderElections#stop()}), so shutdown takes as long as the slowest, not their sum.
+ * election, one after another ({@link LeaderElections#stop()}).
  *
  * <p>Leaving happens on {@link ContextClosedEvent} with the highest precedence, before schedulers shut down and
  * before spring-cloud-kubernetes closes its {@code KubernetesClient} (which it does on the same event), so the

@@ -5,7 +5,6 @@ import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeaseElector;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,8 +15,6 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Every election of the application, by name: the default election ({@link #DEFAULT}, the {@link LeaseElector}
@@ -37,8 +34,6 @@ public final class LeaderElections {
 
     /** The name of the default election: empty, as in {@code @LeaderOnly}. */
     public static final String DEFAULT = "";
-
-    private static final Logger log = LoggerFactory.getLogger(LeaderElections.class);
 
     private static final Pattern ELECTION_NAME = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
@@ -184,9 +179,11 @@ public final class LeaderElections {
     }
 
     /**
-     * Leaves every election, all at once: each on a thread of its own, the default one on the caller's, so that every
-     * term ends now and no election keeps running leader-only work while another drains. Each stop is bounded by its
-     * {@code stopTimeout}; together they take as long as the slowest.
+     * Leaves every election, one after another: the default one first, then the named ones in name order, each
+     * draining its leader-only work and releasing its lease before the next stops. Not all at once: the elections
+     * share the runtime's I/O threads, at most four, and many stops at once would have releases refused (their
+     * leases then expire instead of being handed over). Each stop is bounded by its {@code stopTimeout}; it is quick
+     * unless leader-only work outlives the drain timeout.
      */
     void stop() {
         List<LeaseElector> electors;
@@ -195,53 +192,13 @@ public final class LeaderElections {
             electors =
                     electors().values().stream().filter(LeaseElector::isRunning).toList();
         }
-        List<Thread> stopping = new ArrayList<>();
         for (LeaseElector elector : electors) {
-            if (elector != defaultElector) {
-                Thread thread = new Thread(
-                        () -> elector.stop(stopTimeout.apply(elector)), "leader-stop-" + elector.leaseName());
-                thread.setDaemon(true);
-                thread.start();
-                stopping.add(thread);
-            }
+            elector.stop(stopTimeout.apply(elector));
         }
-        if (electors.contains(defaultElector)) {
-            defaultElector.stop(stopTimeout.apply(defaultElector));
-        }
-        awaitAll(stopping, electors);
     }
 
     /** Whether an election this instance is a candidate in runs. */
     boolean isRunning() {
         return electors().values().stream().anyMatch(LeaseElector::isRunning);
-    }
-
-    /** Waits for the stops on other threads, within their own bound; an interrupt is kept, not obeyed. */
-    private void awaitAll(List<Thread> stopping, List<LeaseElector> electors) {
-        long deadline = System.nanoTime()
-                + electors.stream()
-                        .map(stopTimeout)
-                        .max(Duration::compareTo)
-                        .orElse(Duration.ZERO)
-                        .plusSeconds(1)
-                        .toNanos();
-        boolean interrupted = false;
-        for (Thread thread : stopping) {
-            while (thread.isAlive()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    log.warn("{} did not finish within its stop timeout; leaving it", thread.getName());
-                    break;
-                }
-                try {
-                    thread.join(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    interrupted = true; // the stops are bounded anyway: finish them in order
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -2,11 +2,13 @@ package dev.leaderpod.autoconfigure;
 
 import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.annotation.LeaderOnlyObserver;
+import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.leaderonly.LeaderOnlyAdvisor;
 import dev.leaderpod.leaderonly.LeaderOnlyBeanPostProcessor;
 import dev.leaderpod.leaderonly.LeaderOnlyInterceptor;
 import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener;
+import java.util.Optional;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.springframework.aop.config.AopConfigUtils;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
@@ -45,9 +47,11 @@ public class LeaderOnlyAutoConfiguration {
     @ConditionalOnMissingBean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static LeaderOnlyAdvisor leaderOnlyAdvisor(
-            ObjectProvider<LeaderElections> elections, ObjectProvider<LeaderOnlyObserver> observers) {
+            ObjectProvider<LeaderElections> elections,
+            ObjectProvider<LeaseElector> elector,
+            ObjectProvider<LeaderOnlyObserver> observers) {
         return new LeaderOnlyAdvisor(new LeaderOnlyInterceptor(
-                name -> elections.getObject().declare(name),
+                name -> election(name, elections, elector),
                 () -> observers.orderedStream().toList()));
     }
 
@@ -55,8 +59,9 @@ public class LeaderOnlyAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
-    static LeaderOnlyBeanPostProcessor leaderOnlyBeanPostProcessor(ObjectProvider<LeaderElections> elections) {
-        return new LeaderOnlyBeanPostProcessor(name -> elections.getObject().declare(name));
+    static LeaderOnlyBeanPostProcessor leaderOnlyBeanPostProcessor(
+            ObjectProvider<LeaderElections> elections, ObjectProvider<LeaseElector> elector) {
+        return new LeaderOnlyBeanPostProcessor(name -> election(name, elections, elector));
     }
 
     /** One listener for every election: a term starts and stops the lifecycle beans of its own election. */
@@ -69,7 +74,9 @@ public class LeaderOnlyAutoConfiguration {
             LeaderProperties properties) {
         return new LeaderOnlyLeadershipListener(
                 advisor.calls(),
-                term -> beans.lifecycleBeans(elections.getObject().nameOfLease(term.leaseName())),
+                term -> beans.lifecycleBeans(Optional.ofNullable(elections.getIfAvailable())
+                        .map(all -> all.nameOfLease(term.leaseName()))
+                        .orElse(LeaderElections.DEFAULT)),
                 properties.getDrainTimeout());
     }
 
@@ -78,6 +85,24 @@ public class LeaderOnlyAutoConfiguration {
     @ConditionalOnMissingBean(name = "leaderOnlyLeadershipListenerFactory")
     ElectionListenerFactory leaderOnlyLeadershipListenerFactory(ObjectProvider<LeaderOnlyLeadershipListener> listener) {
         return (name, elector) -> listener.getObject();
+    }
+
+    /**
+     * The election {@code name} ({@code ""}: the default one), made known to the elections. An application that builds
+     * its own elector without {@link LeaderElectionAutoConfiguration} has the default election only.
+     */
+    private static Leadership election(
+            String name, ObjectProvider<LeaderElections> elections, ObjectProvider<LeaseElector> elector) {
+        LeaderElections all = elections.getIfAvailable();
+        if (all != null) {
+            return all.declare(name);
+        }
+        if (name.equals(LeaderElections.DEFAULT)) {
+            return elector.getObject();
+        }
+        throw new IllegalArgumentException(
+                "cannot be: named elections need LeaderElectionAutoConfiguration, which builds"
+                        + " them, and this application builds its own elector without it");
     }
 
     /** Registers the infrastructure auto-proxy creator unless a more capable one is registered. */

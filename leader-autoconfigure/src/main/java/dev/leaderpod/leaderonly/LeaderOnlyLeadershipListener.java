@@ -26,10 +26,7 @@ import org.springframework.core.Ordered;
  * published, and the term's work is over when {@code OnRevokedEvent} is ("Ordered graceful shutdown").
  *
  * <p>One listener serves every election of the application: a term's beans are those of the term's election, and
- * its drain waits for the calls of that term only. Terms that end at shutdown share one deadline,
- * {@code leader.drain-timeout} after the first of them began to drain: the elections' revocations run one after
- * another on their shared event thread, and each waiting its own drain-timeout would make shutdown grow with the
- * number of elections (past a pod's termination grace period), while the terms all ended when the shutdown began.
+ * its drain waits for the calls of that term only.
  *
  * <p>The beans are user code: whatever one of them throws, even an {@link Error}, the others are still started or
  * stopped and the calls still drained. A {@link VirtualMachineError} is rethrown once all that is done, as
@@ -50,11 +47,6 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
     private final Function<LeadershipTerm, List<GatedLifecycle>> lifecycleBeans;
     private final Duration drainTimeout;
 
-    /** End of the shared drain of the terms ending at shutdown, while one is open (see the class comment). */
-    private long shutdownDrainEndsNanos;
-
-    private boolean shutdownDraining;
-
     /**
      * @param calls the running {@code @LeaderOnly} calls
      * @param lifecycleBeans the gated lifecycle beans of a term's election
@@ -69,9 +61,6 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
 
     @Override
     public void onStartedLeading(LeadershipTerm term) {
-        synchronized (this) {
-            shutdownDraining = false; // a term started: a shutdown that comes later is a new one
-        }
         VirtualMachineError fatal = null;
         for (GatedLifecycle gated : byPhase(term, false)) {
             try {
@@ -89,7 +78,7 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
 
     @Override
     public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
-        long deadline = drainDeadline(reason);
+        long deadline = System.nanoTime() + drainTimeout.toNanos();
         VirtualMachineError fatal = null;
         try {
             for (GatedLifecycle gated : byPhase(term, true)) {
@@ -105,18 +94,6 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
             drain(term, reason, deadline);
         }
         rethrow(fatal);
-    }
-
-    private synchronized long drainDeadline(RevocationReason reason) {
-        long own = System.nanoTime() + drainTimeout.toNanos();
-        if (reason != RevocationReason.SHUTDOWN) {
-            return own;
-        }
-        if (!shutdownDraining) {
-            shutdownDraining = true;
-            shutdownDrainEndsNanos = own;
-        }
-        return shutdownDrainEndsNanos;
     }
 
     private void drain(LeadershipTerm term, RevocationReason reason, long deadline) {

@@ -332,6 +332,25 @@ class NamedElectionsAutoConfigurationTest {
                         .contains("lower-case letters, digits and '-', starting and ending with a letter or digit"));
     }
 
+    @Test
+    void anApplicationThatBuildsItsOwnElectorHasTheDefaultElectionOnly() {
+        LeaseElector own = LeaseElector.builder(ElectionSettings.withDefaults("own", "me"), store)
+                .build();
+        ApplicationContextRunner withoutElectionAutoConfiguration = new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(AopAutoConfiguration.class, LeaderOnlyAutoConfiguration.class))
+                .withBean(LeaseElector.class, () -> own);
+
+        withoutElectionAutoConfiguration
+                .withBean(InvoiceJob.class)
+                .run(context ->
+                        assertThat(context.getBean(InvoiceJob.class).invoice()).isNull()); // not started: a follower
+        withoutElectionAutoConfiguration
+                .withBean(ReportJob.class)
+                .run(context -> assertThat(leaderOnlyAnalysis(context).getDescription())
+                        .contains("names the election 'reports'")
+                        .contains("named elections need LeaderElectionAutoConfiguration"));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private static ConditionFactory eventually() {
