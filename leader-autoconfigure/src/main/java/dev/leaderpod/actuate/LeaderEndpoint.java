@@ -1,5 +1,6 @@
 package dev.leaderpod.actuate;
 
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ElectionSnapshot;
 import dev.leaderpod.core.LeadershipTerm;
@@ -7,8 +8,12 @@ import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseRecord;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
@@ -16,7 +21,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 /**
  * The {@code leader} actuator endpoint. Reading returns the lease as this instance last observed it, from the
  * elector's snapshot: no call to the store, so the elector's cached version is never disturbed (docs/design.md, "One write per renew").
- * Writing asks this instance to yield leadership, for a maintenance hand-over; it acts only on the leader.
+ * Writing asks this instance to yield leadership of the default election, for a maintenance hand-over; it acts only
+ * on the leader.
  *
  * <p>Like every endpoint it is only reachable once exposed ({@code management.endpoints.web.exposure.include}).
  * {@code management.endpoint.leader.access=read-only} exposes reading without the write operation.
@@ -25,15 +31,30 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 public class LeaderEndpoint {
 
     private final LeaseElector elector;
+    private final Supplier<Map<String, LeaseElector>> namedElectors;
 
+    /** The endpoint of an application with the default election only. */
     public LeaderEndpoint(LeaseElector elector) {
-        this.elector = elector;
+        this(elector, Map::of);
     }
 
-    /** The election as this instance last observed it. */
+    /** The endpoint of every election: the default one, and the named ones under {@code elections}. */
+    public LeaderEndpoint(LeaderElections elections) {
+        this(elections.electors().get(LeaderElections.DEFAULT), () -> LeaseStatus.named(elections));
+    }
+
+    private LeaderEndpoint(LeaseElector elector, Supplier<Map<String, LeaseElector>> namedElectors) {
+        this.elector = elector;
+        this.namedElectors = namedElectors;
+    }
+
+    /**
+     * The default election as this instance last observed it and, under {@code elections}, each named election this
+     * instance is a candidate in.
+     */
     @ReadOperation
     public LeaderDescriptor lease() {
-        return LeaderDescriptor.of(LeaseStatus.of(elector));
+        return LeaderDescriptor.of(elector, namedElectors.get());
     }
 
     /**
@@ -90,6 +111,8 @@ public class LeaderEndpoint {
      * @param lastFailure kind of this instance's latest store failure, if any
      * @param term this instance's current term, while it leads
      * @param settings this instance's election timings
+     * @param elections the named elections this instance is a candidate in, by name; null when there are none (and
+     *     in a named election's own descriptor)
      */
     public record LeaderDescriptor(
             String lease,
@@ -107,7 +130,75 @@ public class LeaderEndpoint {
             int consecutiveFailures,
             String lastFailure,
             TermDescriptor term,
-            TimingsDescriptor settings) {
+            TimingsDescriptor settings,
+            Map<String, LeaderDescriptor> elections) {
+
+        /** A descriptor without named elections. */
+        public LeaderDescriptor(
+                String lease,
+                String identity,
+                boolean leader,
+                String holder,
+                Long leaseTransitions,
+                String acquireTime,
+                String renewTime,
+                String leaseDuration,
+                String lastObservedChangeAge,
+                String lastRenewAge,
+                boolean renewOverdue,
+                boolean watching,
+                int consecutiveFailures,
+                String lastFailure,
+                TermDescriptor term,
+                TimingsDescriptor settings) {
+            this(
+                    lease,
+                    identity,
+                    leader,
+                    holder,
+                    leaseTransitions,
+                    acquireTime,
+                    renewTime,
+                    leaseDuration,
+                    lastObservedChangeAge,
+                    lastRenewAge,
+                    renewOverdue,
+                    watching,
+                    consecutiveFailures,
+                    lastFailure,
+                    term,
+                    settings,
+                    null);
+        }
+
+        /** The default election's descriptor, with the named elections' under {@code elections}. */
+        static LeaderDescriptor of(LeaseElector elector, Map<String, LeaseElector> named) {
+            Map<String, LeaderDescriptor> elections = new LinkedHashMap<>();
+            named.forEach((name, namedElector) -> elections.put(name, of(LeaseStatus.of(namedElector))));
+            LeaderDescriptor descriptor = of(LeaseStatus.of(elector));
+            return elections.isEmpty() ? descriptor : descriptor.withElections(elections);
+        }
+
+        private LeaderDescriptor withElections(Map<String, LeaderDescriptor> elections) {
+            return new LeaderDescriptor(
+                    lease,
+                    identity,
+                    leader,
+                    holder,
+                    leaseTransitions,
+                    acquireTime,
+                    renewTime,
+                    leaseDuration,
+                    lastObservedChangeAge,
+                    lastRenewAge,
+                    renewOverdue,
+                    watching,
+                    consecutiveFailures,
+                    lastFailure,
+                    term,
+                    settings,
+                    Collections.unmodifiableMap(elections));
+        }
 
         static LeaderDescriptor of(LeaseStatus status) {
             ElectionSnapshot snapshot = status.snapshot();

@@ -1,7 +1,7 @@
 package dev.leaderpod.actuate;
 
 import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
-import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.autoconfigure.LeaderElections;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -22,13 +22,13 @@ public class LeaderEndpointAutoConfiguration {
     /** Nested, so that its conditions are only read once the actuator is known to be present. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnAvailableEndpoint(LeaderEndpoint.class)
-    @ConditionalOnBean(LeaseElector.class)
+    @ConditionalOnBean(LeaderElections.class)
     static class LeaderEndpointConfiguration {
 
         @Bean
         @ConditionalOnMissingBean
-        LeaderEndpoint leaderEndpoint(LeaseElector leaseElector) {
-            return new LeaderEndpoint(leaseElector);
+        LeaderEndpoint leaderEndpoint(LeaderElections elections) {
+            return new LeaderEndpoint(elections);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.leaderpod.actuate;
 
 import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.LeaseElector;
 import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -25,13 +26,13 @@ public class LeaderHealthAutoConfiguration {
     /** Nested, so that its conditions are only read once the actuator is known to be present. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnEnabledHealthIndicator("leader")
-    @ConditionalOnBean(LeaseElector.class)
+    @ConditionalOnBean({LeaseElector.class, LeaderElections.class})
     static class LeaderHealthIndicatorConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = {"leaderHealthIndicator", "leaderHealthContributor"})
-        LeaderHealthIndicator leaderHealthIndicator(LeaseElector leaseElector) {
-            return new LeaderHealthIndicator(leaseElector);
+        LeaderHealthIndicator leaderHealthIndicator(LeaseElector leaseElector, LeaderElections elections) {
+            return new LeaderHealthIndicator(leaseElector, () -> LeaseStatus.named(elections));
         }
     }
 }

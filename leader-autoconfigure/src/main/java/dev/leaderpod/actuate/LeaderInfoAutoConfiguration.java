@@ -1,6 +1,7 @@
 package dev.leaderpod.actuate;
 
 import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.LeaseElector;
 import org.springframework.boot.actuate.autoconfigure.info.ConditionalOnEnabledInfoContributor;
 import org.springframework.boot.actuate.info.InfoContributor;
@@ -22,13 +23,13 @@ public class LeaderInfoAutoConfiguration {
     /** Nested, so that its conditions are only read once the actuator is known to be present. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnEnabledInfoContributor("leader")
-    @ConditionalOnBean(LeaseElector.class)
+    @ConditionalOnBean({LeaseElector.class, LeaderElections.class})
     static class LeaderInfoContributorConfiguration {
 
         @Bean
         @ConditionalOnMissingBean(name = "leaderElectionInfoContributor")
-        LeaderInfoContributor leaderElectionInfoContributor(LeaseElector leaseElector) {
-            return new LeaderInfoContributor(leaseElector);
+        LeaderInfoContributor leaderElectionInfoContributor(LeaseElector leaseElector, LeaderElections elections) {
+            return new LeaderInfoContributor(leaseElector, () -> LeaseStatus.named(elections));
         }
     }
 }

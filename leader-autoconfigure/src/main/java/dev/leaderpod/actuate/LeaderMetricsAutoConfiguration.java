@@ -1,7 +1,10 @@
 package dev.leaderpod.actuate;
 
+import dev.leaderpod.autoconfigure.ElectionListenerFactory;
 import dev.leaderpod.autoconfigure.LeaderElectionAutoConfiguration;
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.leaderonly.LeaderOnlyAdvisor;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -30,11 +33,24 @@ public class LeaderMetricsAutoConfiguration {
         return new LeaderElectionMetrics(leaseElector, meterRegistry);
     }
 
+    /** The same meters for each named election, tagged with its own lease. */
+    @Bean
+    @ConditionalOnMissingBean(name = "leaderElectionMetricsFactory")
+    ElectionListenerFactory leaderElectionMetricsFactory(ObjectProvider<MeterRegistry> meterRegistry) {
+        return (name, elector) -> new LeaderElectionMetrics(elector, meterRegistry.getObject());
+    }
+
     @Bean
     @ConditionalOnMissingBean(name = "leaderOnlyMetrics")
     LeaderOnlyMetrics leaderOnlyMetrics(
-            ObjectProvider<MeterRegistry> meterRegistry, ObjectProvider<LeaseElector> leaseElector) {
-        return new LeaderOnlyMetrics(
-                meterRegistry::getObject, () -> leaseElector.getObject().leaseName());
+            ObjectProvider<MeterRegistry> meterRegistry,
+            ObjectProvider<LeaderElections> elections,
+            ObjectProvider<LeaseElector> leaseElector) {
+        return new LeaderOnlyMetrics(meterRegistry::getObject, (type, method) -> {
+            LeaderElections all = elections.getIfAvailable();
+            return all != null
+                    ? all.election(LeaderOnlyAdvisor.electionOf(method, type)).leaseName()
+                    : leaseElector.getObject().leaseName();
+        });
     }
 }

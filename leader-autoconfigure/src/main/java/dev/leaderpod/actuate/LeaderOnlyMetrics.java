@@ -6,10 +6,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.lang.reflect.Method;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
 /**
- * Counts {@code @LeaderOnly} calls that did not run, tagged {@code lease}, {@code class} and {@code method}.
+ * Counts {@code @LeaderOnly} calls that did not run, tagged {@code lease} (of the election the method follows),
+ * {@code class} and {@code method}.
  *
  * <p>The registry and the election are looked up at the first skipped call: the interceptor that calls this
  * observer may be created early (advisors are), and must not drag the meter registry along before its own
@@ -22,10 +24,14 @@ final class LeaderOnlyMetrics implements LeaderOnlyObserver {
     private record Call(Class<?> targetClass, Method method) {}
 
     private final Supplier<MeterRegistry> registry;
-    private final Supplier<String> leaseName;
+    private final BiFunction<Class<?>, Method, String> leaseName;
     private final Map<Call, Counter> counters = new ConcurrentHashMap<>();
 
-    LeaderOnlyMetrics(Supplier<MeterRegistry> registry, Supplier<String> leaseName) {
+    /**
+     * @param registry the meter registry
+     * @param leaseName the lease of the election a method of a class follows, for the {@code lease} tag
+     */
+    LeaderOnlyMetrics(Supplier<MeterRegistry> registry, BiFunction<Class<?>, Method, String> leaseName) {
         this.registry = registry;
         this.leaseName = leaseName;
     }
@@ -38,7 +44,7 @@ final class LeaderOnlyMetrics implements LeaderOnlyObserver {
     private Counter counter(Call call) {
         return Counter.builder(SKIPPED)
                 .description("@LeaderOnly calls that did not run because this instance did not lead")
-                .tag("lease", leaseName.get())
+                .tag("lease", leaseName.apply(call.targetClass(), call.method()))
                 .tag("class", call.targetClass().getName())
                 .tag("method", call.method().getName())
                 .register(registry.get());

@@ -1,5 +1,6 @@
 package dev.leaderpod.actuate;
 
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ElectionSnapshot;
 import dev.leaderpod.core.LeaseElector;
@@ -7,6 +8,8 @@ import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.VersionedLease;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -33,6 +36,13 @@ final class LeaseStatus {
 
     static LeaseStatus of(LeaseElector elector) {
         return new LeaseStatus(elector.snapshot(), elector.settings());
+    }
+
+    /** The electors of the named elections this instance is a candidate in, by name. */
+    static Map<String, LeaseElector> named(LeaderElections elections) {
+        Map<String, LeaseElector> named = new LinkedHashMap<>(elections.electors());
+        named.remove(LeaderElections.DEFAULT);
+        return named;
     }
 
     static LeaseStatus of(ElectionSnapshot snapshot, ElectionSettings settings) {

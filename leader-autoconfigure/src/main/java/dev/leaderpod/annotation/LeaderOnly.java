@@ -51,6 +51,17 @@ import java.lang.annotation.Target;
  * every time, on the election's event thread (never the thread that renews the lease), before
  * {@code OnGrantedEvent} and {@code OnRevokedEvent} respectively.
  *
+ * <h2>Named elections</h2>
+ *
+ * {@link #value()} names the election the method follows: {@code @LeaderOnly("reports")} runs only on the leader
+ * of the election {@code reports}, whose lease is {@code <leader.lease-name>-reports}; empty (the default) is the
+ * application's default election. A method-level name overrides the type-level one; a method-level annotation
+ * without a name follows the type's election. A {@code @LeaderOnly("reports")} lifecycle bean starts and stops with
+ * the terms of {@code reports} only. Names are lower-case letters, digits and {@code '-'}, starting and ending with a
+ * letter or digit; any other name stops start-up with an error naming the method. With
+ * {@code leader.elections.<name>.enabled=false} this instance stays out of that election: its calls are skipped
+ * as a follower's and its lifecycle beans never start.
+ *
  * <h2>Limits</h2>
  *
  * Calls are intercepted by a Spring AOP proxy: a call on {@code this} from inside the same bean is not checked.
@@ -64,6 +75,12 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 public @interface LeaderOnly {
+
+    /**
+     * The election: empty for the application's default election, else the name of a named election (lease
+     * {@code <leader.lease-name>-<name>}). On a method, a name overrides the type-level one.
+     */
+    String value() default "";
 
     /** What a call does when this instance does not lead. */
     OnFollower onFollower() default OnFollower.SKIP;

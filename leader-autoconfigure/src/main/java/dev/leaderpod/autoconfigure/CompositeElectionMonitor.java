@@ -5,6 +5,7 @@ import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.StoreOperation;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -18,10 +19,15 @@ class CompositeElectionMonitor implements ElectionMonitor {
 
     private static final Logger log = LoggerFactory.getLogger(CompositeElectionMonitor.class);
 
-    private final ObjectProvider<ElectionMonitor> provider;
+    private final Supplier<List<ElectionMonitor>> provider;
     private volatile List<ElectionMonitor> monitors;
 
     CompositeElectionMonitor(ObjectProvider<ElectionMonitor> provider) {
+        this(() -> provider.orderedStream().toList());
+    }
+
+    /** Calls the monitors {@code provider} gives, in their order; asked once, at the first call. */
+    CompositeElectionMonitor(Supplier<List<ElectionMonitor>> provider) {
         this.provider = provider;
     }
 
@@ -39,7 +45,7 @@ class CompositeElectionMonitor implements ElectionMonitor {
     private List<ElectionMonitor> monitors() {
         List<ElectionMonitor> resolved = monitors;
         if (resolved == null) {
-            resolved = provider.orderedStream().toList();
+            resolved = provider.get();
             monitors = resolved;
         }
         return resolved;

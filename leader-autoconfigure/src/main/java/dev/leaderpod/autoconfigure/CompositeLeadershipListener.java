@@ -5,6 +5,7 @@ import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.RevocationReason;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -20,10 +21,15 @@ class CompositeLeadershipListener implements LeadershipListener {
 
     private static final Logger log = LoggerFactory.getLogger(CompositeLeadershipListener.class);
 
-    private final ObjectProvider<LeadershipListener> provider;
+    private final Supplier<List<LeadershipListener>> provider;
     private volatile List<LeadershipListener> listeners;
 
     CompositeLeadershipListener(ObjectProvider<LeadershipListener> provider) {
+        this(() -> provider.orderedStream().toList());
+    }
+
+    /** Calls the listeners {@code provider} gives, in their order; asked once, at the first call. */
+    CompositeLeadershipListener(Supplier<List<LeadershipListener>> provider) {
         this.provider = provider;
     }
 
@@ -45,7 +51,7 @@ class CompositeLeadershipListener implements LeadershipListener {
     private List<LeadershipListener> listeners() {
         List<LeadershipListener> resolved = listeners;
         if (resolved == null) {
-            resolved = provider.orderedStream().toList();
+            resolved = provider.get();
             listeners = resolved;
         }
         return resolved;

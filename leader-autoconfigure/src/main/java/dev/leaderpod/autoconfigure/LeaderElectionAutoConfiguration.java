@@ -9,6 +9,7 @@ import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.events.LeaderEventPublishingListener;
 import java.time.Duration;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -27,7 +28,8 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
 
 /**
  * Leader election over a lease: picks the store ({@link ConditionalOnLeaseStore}), builds the elector from {@code leader.*} properties, joins the
- * election when the context starts and leaves it gracefully when it closes.
+ * election when the context starts and leaves it gracefully when it closes; the same for each named election
+ * ({@link LeaderElections}).
  */
 @AutoConfiguration(afterName = "org.springframework.cloud.kubernetes.fabric8.Fabric8AutoConfiguration")
 @ConditionalOnProperty(prefix = "leader", name = "enabled", matchIfMissing = true)
@@ -73,18 +75,66 @@ public class LeaderElectionAutoConfiguration {
                 .build();
     }
 
+    /**
+     * Every election: the default one and the named ones ({@code leader.elections.*}, {@code @LeaderOnly("name")}),
+     * which share the default one's store, identity and threads.
+     */
     @Bean
     @ConditionalOnMissingBean
-    LeaderElectionLifecycle leaderElectionLifecycle(LeaseElector leaseElector, LeaderProperties properties) {
-        ElectionSettings settings = leaseElector.settings();
+    LeaderElections leaderElections(
+            LeaseElector leaseElector,
+            ElectionSettings settings,
+            LeaderProperties properties,
+            ElectionRuntime runtime,
+            LeaseStore leaseStore,
+            ObjectProvider<ElectionListenerFactory> listenerFactories,
+            Environment environment) {
+        NamedElections named = new NamedElections(
+                settings,
+                properties,
+                leaseStore,
+                runtime,
+                listenerFactories,
+                environment.getProperty("spring.application.name"));
         // Drain, then one release attempt that may need a conflict re-read: two requests.
-        Duration stopTimeout =
-                properties.getDrainTimeout().plus(settings.requestTimeout().multipliedBy(2));
-        return new LeaderElectionLifecycle(leaseElector, stopTimeout);
+        return new LeaderElections(
+                leaseElector,
+                named,
+                properties.getElections().keySet(),
+                elector -> properties
+                        .getDrainTimeout()
+                        .plus(elector.settings().requestTimeout().multipliedBy(2)));
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    LeaderElectionLifecycle leaderElectionLifecycle(LeaderElections elections) {
+        return new LeaderElectionLifecycle(elections);
     }
 
     /** Validates the properties into settings; a broken rule stops start-up naming the property. */
     static ElectionSettings electionSettings(LeaderProperties properties, Environment environment) {
+        String leaseName = leaseName(properties, environment);
+        String identity =
+                properties.getIdentity() == null || properties.getIdentity().isBlank()
+                        ? CandidateIdentity.generate(System.getenv())
+                        : properties.getIdentity();
+        if (properties.getDrainTimeout() == null || properties.getDrainTimeout().isNegative()) {
+            throw new LeaderConfigurationException(
+                    "leader.drain-timeout", properties.getDrainTimeout(), "must be zero or positive");
+        }
+        return validated(
+                "leader.",
+                () -> new ElectionSettings(
+                        leaseName,
+                        identity,
+                        properties.getLeaseDuration(),
+                        properties.getRenewDeadline(),
+                        properties.getRetryPeriod(),
+                        properties.getRequestTimeout()));
+    }
+
+    private static String leaseName(LeaderProperties properties, Environment environment) {
         String leaseName = properties.getLeaseName();
         if (leaseName == null || leaseName.isBlank()) {
             leaseName = environment.getProperty("spring.application.name");
@@ -95,34 +145,47 @@ public class LeaderElectionAutoConfiguration {
                         "must be set, or spring.application.name must be: it names the lease all replicas share");
             }
         }
-        String identity = properties.getIdentity();
-        if (identity == null || identity.isBlank()) {
-            identity = CandidateIdentity.generate(System.getenv());
-        }
-        if (properties.getDrainTimeout() == null || properties.getDrainTimeout().isNegative()) {
-            throw new LeaderConfigurationException(
-                    "leader.drain-timeout", properties.getDrainTimeout(), "must be zero or positive");
-        }
+        return leaseName;
+    }
+
+    /**
+     * The settings of the named election {@code name}: the default election's identity, the lease
+     * {@code <lease-name>-<name>}, and the timings of {@code leader.elections.<name>.*}, each defaulting to the
+     * default election's property. A broken rule names the election's own property, where it can be fixed.
+     */
+    static ElectionSettings namedElectionSettings(
+            String name, ElectionSettings defaults, LeaderProperties properties, LeaderProperties.Election election) {
+        String leaseName = LeaderElections.leaseName(defaults.leaseName(), name);
+        return validated(
+                "leader.elections." + name + ".",
+                () -> new ElectionSettings(
+                        leaseName,
+                        defaults.identity(),
+                        orElse(election.getLeaseDuration(), properties.getLeaseDuration()),
+                        orElse(election.getRenewDeadline(), properties.getRenewDeadline()),
+                        orElse(election.getRetryPeriod(), properties.getRetryPeriod()),
+                        orElse(election.getRequestTimeout(), properties.getRequestTimeout())));
+    }
+
+    private static ElectionSettings validated(String prefix, Supplier<ElectionSettings> settings) {
         try {
-            return new ElectionSettings(
-                    leaseName,
-                    identity,
-                    properties.getLeaseDuration(),
-                    properties.getRenewDeadline(),
-                    properties.getRetryPeriod(),
-                    properties.getRequestTimeout());
+            return settings.get();
         } catch (InvalidSettingException e) {
             throw new LeaderConfigurationException(
-                    "leader." + e.setting().key(), e.value(), qualifyPropertyNames(e.rule()));
+                    prefix + e.setting().key(), e.value(), qualifyPropertyNames(prefix, e.rule()));
         } catch (NullPointerException e) {
-            throw new LeaderConfigurationException("leader." + e.getMessage(), null, "must be set");
+            throw new LeaderConfigurationException(prefix + e.getMessage(), null, "must be set");
         }
     }
 
-    private static String qualifyPropertyNames(String rule) {
+    private static Duration orElse(Duration own, Duration inherited) {
+        return own != null ? own : inherited;
+    }
+
+    private static String qualifyPropertyNames(String prefix, String rule) {
         String qualified = rule;
         for (ElectionSettings.Setting setting : ElectionSettings.Setting.values()) {
-            qualified = qualified.replaceAll("(?<![\\w.-])" + setting.key() + "(?![\\w-])", "leader." + setting.key());
+            qualified = qualified.replaceAll("(?<![\\w.-])" + setting.key() + "(?![\\w-])", prefix + setting.key());
         }
         return qualified;
     }
@@ -138,9 +201,22 @@ public class LeaderElectionAutoConfiguration {
                 ObjectProvider<LeaderEventPublisher> publishers,
                 ApplicationEventPublisher applicationEventPublisher,
                 ObjectProvider<LeaseElector> elector) {
-            LeaderEventPublisher publisher =
-                    publishers.getIfAvailable(() -> new DefaultLeaderEventPublisher(applicationEventPublisher));
-            return new LeaderEventPublishingListener(publisher, elector::getObject);
+            return new LeaderEventPublishingListener(
+                    publisher(publishers, applicationEventPublisher), elector::getObject);
+        }
+
+        /** The events of the named elections: role = the election's name, so {@code @Role("<name>")} follows it. */
+        @Bean
+        @ConditionalOnMissingBean(name = "leaderEventPublishingListenerFactory")
+        ElectionListenerFactory leaderEventPublishingListenerFactory(
+                ObjectProvider<LeaderEventPublisher> publishers, ApplicationEventPublisher applicationEventPublisher) {
+            return (name, elector) -> new LeaderEventPublishingListener(
+                    publisher(publishers, applicationEventPublisher), () -> elector, name);
+        }
+
+        private static LeaderEventPublisher publisher(
+                ObjectProvider<LeaderEventPublisher> publishers, ApplicationEventPublisher applicationEventPublisher) {
+            return publishers.getIfAvailable(() -> new DefaultLeaderEventPublisher(applicationEventPublisher));
         }
     }
 }

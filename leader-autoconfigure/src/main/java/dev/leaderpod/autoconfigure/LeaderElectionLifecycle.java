@@ -1,7 +1,5 @@
 package dev.leaderpod.autoconfigure;
 
-import dev.leaderpod.core.LeaseElector;
-import java.time.Duration;
 import org.springframework.context.ApplicationContext;
 import org.springframework.context.ApplicationContextAware;
 import org.springframework.context.ApplicationListener;
@@ -10,8 +8,9 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.Ordered;
 
 /**
- * Joins the election when the context starts and leaves it, gracefully, when the context closes: isLeader turns
- * false, leader-only work drains, {@code OnRevokedEvent} is published, then the lease is released.
+ * Joins the elections when the context starts and leaves them, gracefully, when the context closes: isLeader turns
+ * false, leader-only work drains, {@code OnRevokedEvent} is published, then the lease is released — for every
+ * election, one after another ({@link LeaderElections#stop()}).
  *
  * <p>Leaving happens on {@link ContextClosedEvent} with the highest precedence, before schedulers shut down and
  * before spring-cloud-kubernetes closes its {@code KubernetesClient} (which it does on the same event), so the
@@ -24,32 +23,28 @@ class LeaderElectionLifecycle
     /** Start after the web server, stop before it. */
     static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 512;
 
-    private final LeaseElector elector;
-    private final Duration stopTimeout;
+    private final LeaderElections elections;
     private ApplicationContext context;
 
-    LeaderElectionLifecycle(LeaseElector elector, Duration stopTimeout) {
-        this.elector = elector;
-        this.stopTimeout = stopTimeout;
+    LeaderElectionLifecycle(LeaderElections elections) {
+        this.elections = elections;
     }
 
     @Override
     public void start() {
-        if (!elector.isRunning()) {
-            elector.start();
-        }
+        elections.start();
     }
 
     @Override
     public void stop() {
-        if (elector.isRunning()) {
-            elector.stop(stopTimeout);
+        if (elections.isRunning()) {
+            elections.stop();
         }
     }
 
     @Override
     public boolean isRunning() {
-        return elector.isRunning();
+        return elections.isRunning();
     }
 
     @Override

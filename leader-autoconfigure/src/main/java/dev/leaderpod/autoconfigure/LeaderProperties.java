@@ -3,6 +3,8 @@ package dev.leaderpod.autoconfigure;
 import dev.leaderpod.core.ElectionSettings;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /** Settings of the leader election, under {@code leader.*}. */
@@ -53,6 +55,14 @@ public class LeaderProperties {
      * running @LeaderOnly calls to return, before OnRevokedEvent is published and, on shutdown, the lease released.
      */
     private Duration drainTimeout = Duration.ofSeconds(10);
+
+    /**
+     * Named elections, by name (lower-case letters, digits and '-'), each on its own lease '<lease-name>-<name>'.
+     * Keys of each: 'enabled' (whether this instance takes part, default true), and 'lease-duration',
+     * 'renew-deadline', 'retry-period' and 'request-timeout', each defaulting to the leader.* property of the same
+     * name. @LeaderOnly("name") takes part in one; an election named here runs even if no annotation names it.
+     */
+    private final Map<String, Election> elections = new LinkedHashMap<>();
 
     private final Local local = new Local();
 
@@ -154,6 +164,10 @@ public class LeaderProperties {
         this.drainTimeout = drainTimeout;
     }
 
+    public Map<String, Election> getElections() {
+        return elections;
+    }
+
     public Local getLocal() {
         return local;
     }
@@ -170,6 +184,71 @@ public class LeaderProperties {
         KUBERNETES,
         /** A lease file shared by the processes of this machine. */
         LOCAL
+    }
+
+    /** Settings of one named election; a timing left unset is the default election's (leader.*). */
+    public static class Election {
+
+        /**
+         * Whether this instance takes part in the election. Off: its @LeaderOnly calls are skipped as a follower's
+         * and its @LeaderOnly lifecycle beans never start.
+         */
+        private boolean enabled = true;
+
+        /** How long followers wait, after they last saw the lease change, before taking over. Whole seconds. */
+        private Duration leaseDuration;
+
+        /** How long the leader keeps leading after its last successful renew; shorter than the lease duration. */
+        private Duration renewDeadline;
+
+        /** How often the leader renews and polling followers retry. */
+        private Duration retryPeriod;
+
+        /**
+         * Upper bound of one call to the lease store. Defaults to leader.request-timeout if that is set, else to half
+         * this election's renew deadline.
+         */
+        private Duration requestTimeout;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getLeaseDuration() {
+            return leaseDuration;
+        }
+
+        public void setLeaseDuration(Duration leaseDuration) {
+            this.leaseDuration = leaseDuration;
+        }
+
+        public Duration getRenewDeadline() {
+            return renewDeadline;
+        }
+
+        public void setRenewDeadline(Duration renewDeadline) {
+            this.renewDeadline = renewDeadline;
+        }
+
+        public Duration getRetryPeriod() {
+            return retryPeriod;
+        }
+
+        public void setRetryPeriod(Duration retryPeriod) {
+            this.retryPeriod = retryPeriod;
+        }
+
+        public Duration getRequestTimeout() {
+            return requestTimeout;
+        }
+
+        public void setRequestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
+        }
     }
 
     /** Settings of the local (file) store. */

@@ -10,30 +10,49 @@ import org.springframework.core.Ordered;
 import org.springframework.integration.leader.event.LeaderEventPublisher;
 
 /**
- * Publishes Spring Integration's {@code OnGrantedEvent} / {@code OnRevokedEvent} (role = lease name) for each
- * term, so listeners written for spring-cloud-kubernetes keep working. Runs last
- * ({@link LeadershipListenerOrder#EVENTS}).
+ * Publishes Spring Integration's {@code OnGrantedEvent} / {@code OnRevokedEvent} for each term of one election, so
+ * listeners written for spring-cloud-kubernetes keep working. The role is the lease name for the default election
+ * and the election's name for a named one, so that a {@code @Role("reports")} endpoint follows the election
+ * {@code reports}. Runs last ({@link LeadershipListenerOrder#EVENTS}).
  */
 public class LeaderEventPublishingListener implements LeadershipListener, Ordered {
 
     private final LeaderEventPublisher publisher;
     private final Supplier<LeaseElector> elector;
+    private final String role;
 
+    /** Events of the default election: role = its lease name. */
     public LeaderEventPublishingListener(LeaderEventPublisher publisher, Supplier<LeaseElector> elector) {
+        this(publisher, elector, null);
+    }
+
+    /**
+     * Events of one election with the given role: a named election's is its name.
+     *
+     * @param role the events' role; null for the lease name
+     */
+    public LeaderEventPublishingListener(LeaderEventPublisher publisher, Supplier<LeaseElector> elector, String role) {
         this.publisher = publisher;
         this.elector = elector;
+        this.role = role;
     }
 
     @Override
     public void onStartedLeading(LeadershipTerm term) {
         LeaseElector source = elector.get();
-        publisher.publishOnGranted(source, new TermContext(source, term), term.leaseName());
+        TermContext context = new TermContext(source, term, roleOf(term));
+        publisher.publishOnGranted(source, context, context.getRole());
     }
 
     @Override
     public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
         LeaseElector source = elector.get();
-        publisher.publishOnRevoked(source, new TermContext(source, term), term.leaseName());
+        TermContext context = new TermContext(source, term, roleOf(term));
+        publisher.publishOnRevoked(source, context, context.getRole());
+    }
+
+    private String roleOf(LeadershipTerm term) {
+        return role != null ? role : term.leaseName();
     }
 
     @Override
@@ -42,7 +61,7 @@ public class LeaderEventPublishingListener implements LeadershipListener, Ordere
     }
 
     /** One term's context: leader while that term is current; yielding gives that term up. */
-    private record TermContext(LeaseElector elector, LeadershipTerm term) implements LeaderContext {
+    private record TermContext(LeaseElector elector, LeadershipTerm term, String role) implements LeaderContext {
 
         @Override
         public boolean isLeader() {
@@ -58,7 +77,7 @@ public class LeaderEventPublishingListener implements LeadershipListener, Ordere
 
         @Override
         public String getRole() {
-            return term.leaseName();
+            return role;
         }
 
         @Override
@@ -68,7 +87,7 @@ public class LeaderEventPublishingListener implements LeadershipListener, Ordere
 
         @Override
         public String toString() {
-            return "LeaderContext[role=" + term.leaseName() + ", identity=" + term.identity() + ", fencingToken="
+            return "LeaderContext[role=" + role + ", identity=" + term.identity() + ", fencingToken="
                     + term.fencingToken() + ", leader=" + isLeader() + "]";
         }
     }

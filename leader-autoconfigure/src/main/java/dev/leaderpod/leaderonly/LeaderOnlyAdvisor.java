@@ -1,5 +1,6 @@
 package dev.leaderpod.leaderonly;
 
+import java.lang.reflect.Method;
 import org.aopalliance.aop.Advice;
 import org.springframework.aop.Pointcut;
 import org.springframework.aop.support.AbstractPointcutAdvisor;
@@ -40,6 +41,16 @@ public final class LeaderOnlyAdvisor extends AbstractPointcutAdvisor {
     @Override
     public Advice getAdvice() {
         return interceptor;
+    }
+
+    /**
+     * The election {@code method} follows when called on a bean of {@code targetClass}: {@code ""} for the default
+     * one (and for a method that is not gated). For observers, which are told the method of a skipped call.
+     */
+    public static String electionOf(Method method, Class<?> targetClass) {
+        return LeaderOnlyMethods.resolve(method, targetClass)
+                .map(LeaderOnlyMethods.Gated::election)
+                .orElse("");
     }
 
     /** The calls running now, for the end-of-term drain. */

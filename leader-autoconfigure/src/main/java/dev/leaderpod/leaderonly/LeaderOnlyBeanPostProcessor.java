@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,11 +44,15 @@ import org.springframework.util.ReflectionUtils;
  *   <li>a gated method returning a primitive (a follower has no value to return) unless {@code onFollower = THROW};
  *   <li>a gated method a proxy cannot intercept: private, static, or final on a class-proxied bean;
  *   <li>a bean with gated methods that did not get the {@code @LeaderOnly} proxy, because it was created before the
- *       AOP infrastructure (checked once all singletons exist).
+ *       AOP infrastructure (checked once all singletons exist);
+ *   <li>a method that names an election no lease can be named after (checked by the elections themselves, once all
+ *       singletons exist, or at once for a bean created later).
  * </ul>
  *
- * It warns about self-invocations it can see (see {@link SelfInvocationScanner}), and remembers the gated lifecycle
- * beans for {@link LeaderOnlyLeadershipListener}.
+ * It warns about self-invocations it can see (see {@link SelfInvocationScanner}), remembers the gated lifecycle
+ * beans for {@link LeaderOnlyLeadershipListener}, and makes every election an annotation names known before the
+ * elections start, so that an election whose methods are never called (its lifecycle beans wait for its grant)
+ * still runs.
  */
 public final class LeaderOnlyBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton, Ordered {
@@ -59,7 +64,25 @@ public final class LeaderOnlyBeanPostProcessor
     private final Set<Class<?>> scannedForSelfInvocation = ConcurrentHashMap.newKeySet();
     private final Set<String> processed = ConcurrentHashMap.newKeySet();
     private final List<GatedLifecycle> lifecycleBeans = new CopyOnWriteArrayList<>();
+    private final Map<String, String> lifecycleElections = new ConcurrentHashMap<>();
+    /**
+     * Each election an annotation names and that is not yet known to the elections, with the first method naming it
+     * (for the error if the name is refused).
+     */
+    private final Map<String, String> undeclaredElections = new ConcurrentHashMap<>();
+
+    private final Function<String, ?> elections;
+    private volatile boolean singletonsInstantiated;
     private ConfigurableListableBeanFactory beanFactory;
+
+    /**
+     * @param elections makes the election of a name known and returns it ({@code ""}: the default election); throws
+     *     {@link IllegalArgumentException} saying why a name is refused. Asked only once all singletons exist, so the
+     *     elections are not early beans.
+     */
+    public LeaderOnlyBeanPostProcessor(Function<String, ?> elections) {
+        this.elections = elections;
+    }
 
     @Override
     public void setBeanFactory(BeanFactory beanFactory) {
@@ -82,7 +105,11 @@ public final class LeaderOnlyBeanPostProcessor
                 && LeaderOnlyMethods.isGatedLifecycle(userClass)
                 && beanFactory.containsBeanDefinition(beanName)
                 && beanFactory.getMergedBeanDefinition(beanName).isSingleton()) {
+            lifecycleElections.put(beanName, LeaderOnlyMethods.typeLevelElection(userClass));
             lifecycleBeans.add(new GatedLifecycle(beanName, (Lifecycle) bean));
+        }
+        if (singletonsInstantiated && !undeclaredElections.isEmpty()) {
+            declareElections();
         }
         return bean;
     }
@@ -111,15 +138,42 @@ public final class LeaderOnlyBeanPostProcessor
                                 + " method static.");
             }
         }
+        singletonsInstantiated = true;
+        declareElections();
+    }
+
+    /** Makes every election named so far known to the elections, refusing a name no lease can be named after. */
+    private void declareElections() {
+        for (Map.Entry<String, String> declared : undeclaredElections.entrySet()) {
+            try {
+                elections.apply(declared.getKey());
+                undeclaredElections.remove(declared.getKey());
+            } catch (IllegalArgumentException e) {
+                throw new LeaderOnlyDeclarationException(
+                        declared.getValue() + " names the election '" + declared.getKey() + "', which cannot be: "
+                                + e.getMessage(),
+                        "Name the election with lower-case letters, digits and '-' only, starting and ending with a"
+                                + " letter or digit, short enough for its lease name to stay within 253 characters,"
+                                + " in @LeaderOnly(\"...\") on the method or its class.");
+            }
+        }
     }
 
     /**
-     * The gated lifecycle beans, in no particular order: as exposed by the context, or as this post-processor saw them
+     * The gated lifecycle beans of the default election, in no particular order: as exposed by the context, or as this post-processor saw them
      * if the context no longer has them (it may be closing).
      */
     public List<GatedLifecycle> lifecycleBeans() {
+        return lifecycleBeans("");
+    }
+
+    /** As {@link #lifecycleBeans()}, for the beans of one election ({@code ""}: the default one). */
+    public List<GatedLifecycle> lifecycleBeans(String election) {
         List<GatedLifecycle> beans = new ArrayList<>();
         for (GatedLifecycle seen : lifecycleBeans) {
+            if (!election.equals(lifecycleElections.get(seen.name()))) {
+                continue;
+            }
             Object exposed = beanFactory.getSingleton(seen.name());
             beans.add(exposed instanceof Lifecycle lifecycle ? new GatedLifecycle(seen.name(), lifecycle) : seen);
         }
@@ -144,6 +198,7 @@ public final class LeaderOnlyBeanPostProcessor
             Method specific = gated.method();
             int modifiers = specific.getModifiers();
             String where = "method " + gated.describe() + " of bean '" + beanName + "'";
+            undeclaredElections.putIfAbsent(gated.election(), where);
             if (Modifier.isPrivate(modifiers) || Modifier.isStatic(modifiers)) {
                 throw new LeaderOnlyDeclarationException(
                         where + " is " + (Modifier.isPrivate(modifiers) ? "private" : "static")

@@ -13,6 +13,7 @@ import java.lang.reflect.Method;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
@@ -24,33 +25,36 @@ import org.springframework.aop.support.AopUtils;
  * Runs a {@code @LeaderOnly} call only if this instance leads when the call starts, on the thread that runs it.
  * The check asks {@link Leadership#currentTerm()}, which is evaluated against the renew deadline at call time (docs/design.md, "Step down before anyone can take over"),
  * so a call never starts after the deadline even if the revocation has not been delivered yet. A call that runs
- * is tracked in {@link InFlightCalls} with its term and has the term bound in {@link LeaderOnlyContext}.
+ * is tracked in {@link InFlightCalls} with its term and has the term bound in {@link LeaderOnlyContext}. Each
+ * method follows its own election ({@code @LeaderOnly("reports")}), resolved with the method, once: the term checked
+ * and bound is that election's.
  */
 public final class LeaderOnlyInterceptor implements MethodInterceptor {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderOnlyInterceptor.class);
 
-    private final Supplier<? extends Leadership> leadershipSupplier;
+    private final Function<String, ? extends Leadership> elections;
     private final Supplier<List<LeaderOnlyObserver>> observersSupplier;
     private final InFlightCalls calls = new InFlightCalls();
     private final ClassValue<TargetClassMethods> resolved = new ClassValue<>() {
         @Override
         protected TargetClassMethods computeValue(Class<?> targetClass) {
-            return new TargetClassMethods(targetClass);
+            return new TargetClassMethods(targetClass, elections);
         }
     };
 
-    // Resolved at the first call, so that the advisor does not make the elector and its store early beans.
-    private volatile Leadership leadership;
+    // Resolved at the first skipped call.
     private volatile List<LeaderOnlyObserver> observers;
 
     /**
-     * @param leadership the election to ask; called once, at the first call
+     * @param elections the election of each name ({@code ""}: the default election); asked once per method and
+     *     target class, at the method's first call, so that the advisor does not make the electors and their store
+     *     early beans
      * @param observers told of every skipped call; called once, at the first skipped call
      */
     public LeaderOnlyInterceptor(
-            Supplier<? extends Leadership> leadership, Supplier<List<LeaderOnlyObserver>> observers) {
-        this.leadershipSupplier = leadership;
+            Function<String, ? extends Leadership> elections, Supplier<List<LeaderOnlyObserver>> observers) {
+        this.elections = elections;
         this.observersSupplier = observers;
     }
 
@@ -60,14 +64,15 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
 
     @Override
     public Object invoke(MethodInvocation invocation) throws Throwable {
-        Gated gated = gated(invocation);
-        if (gated == null) {
+        Gate gate = gate(invocation);
+        if (gate == null) {
             return invocation.proceed();
         }
+        Gated gated = gate.gated();
         if (gated.kind() == Kind.AUTO_STARTUP_OFF) {
             return Boolean.FALSE;
         }
-        Leadership view = leadership();
+        Leadership view = gate.election();
         CallerThread caller = CallerThread.current();
         InFlightCalls.Call call = calls.enter(caller, gated); // before the check: see InFlightCalls
         LeadershipTerm term;
@@ -92,43 +97,53 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
         }
     }
 
-    private Gated gated(MethodInvocation invocation) {
+    private Gate gate(MethodInvocation invocation) {
         Object target = invocation.getThis();
         Class<?> targetClass = target != null
                 ? AopUtils.getTargetClass(target)
                 : invocation.getMethod().getDeclaringClass();
-        return resolved.get(targetClass).gated(invocation.getMethod());
+        return resolved.get(targetClass).gate(invocation.getMethod());
     }
+
+    /**
+     * A gated method with the election it follows, resolved once: a call finds both with no lookup by name.
+     *
+     * @param election null for {@link Kind#AUTO_STARTUP_OFF}, which asks no election
+     */
+    private record Gate(Gated gated, Leadership election) {}
 
     /**
      * The resolution of the methods called on beans of one target class. Proxies pass the same {@link Method}
      * object on every call, so a lookup by identity in a copy-on-write map costs no allocation and no
      * {@code Method.equals}; a method seen for the first time (or a new {@code Method} object for it) is resolved
-     * once under the lock.
+     * once under the lock, its election included.
      */
     private static final class TargetClassMethods {
         private static final Object NOT_GATED = new Object();
 
         private final Class<?> targetClass;
+        private final Function<String, ? extends Leadership> elections;
         private volatile Map<Method, Object> byMethod = new IdentityHashMap<>();
 
-        TargetClassMethods(Class<?> targetClass) {
+        TargetClassMethods(Class<?> targetClass, Function<String, ? extends Leadership> elections) {
             this.targetClass = targetClass;
+            this.elections = elections;
         }
 
-        Gated gated(Method method) {
+        Gate gate(Method method) {
             Object found = byMethod.get(method);
             if (found == null) {
                 found = resolve(method);
             }
-            return found == NOT_GATED ? null : (Gated) found;
+            return found == NOT_GATED ? null : (Gate) found;
         }
 
         private synchronized Object resolve(Method method) {
             Object found = byMethod.get(method);
             if (found == null) {
                 found = LeaderOnlyMethods.resolve(method, targetClass)
-                        .<Object>map(gated -> gated)
+                        .<Object>map(gated ->
+                                new Gate(gated, gated.kind() == Kind.GATED ? elections.apply(gated.election()) : null))
                         .orElse(NOT_GATED);
                 Map<Method, Object> next = new IdentityHashMap<>(byMethod);
                 next.put(method, found);
@@ -176,15 +191,6 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
                 log.warn("@LeaderOnly observer {} failed for {}", observer, gated.describe(), e);
             }
         }
-    }
-
-    private Leadership leadership() {
-        Leadership view = leadership;
-        if (view == null) {
-            view = leadershipSupplier.get();
-            leadership = view;
-        }
-        return view;
     }
 
     private static String lastSeenLeader(Leadership view) {

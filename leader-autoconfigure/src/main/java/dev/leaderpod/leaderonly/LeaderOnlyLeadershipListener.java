@@ -9,7 +9,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +24,9 @@ import org.springframework.core.Ordered;
  * still running. Runs on the elector's event thread ("Events and user code never run on the election thread" in the
  * design notes), in the order {@link LeadershipListenerOrder} states: beans run when {@code OnGrantedEvent} is
  * published, and the term's work is over when {@code OnRevokedEvent} is ("Ordered graceful shutdown").
+ *
+ * <p>One listener serves every election of the application: a term's beans are those of the term's election, and
+ * its drain waits for the calls of that term only.
  *
  * <p>The beans are user code: whatever one of them throws, even an {@link Error}, the others are still started or
  * stopped and the calls still drained. A {@link VirtualMachineError} is rethrown once all that is done, as
@@ -41,11 +44,16 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
     }
 
     private final InFlightCalls calls;
-    private final Supplier<List<GatedLifecycle>> lifecycleBeans;
+    private final Function<LeadershipTerm, List<GatedLifecycle>> lifecycleBeans;
     private final Duration drainTimeout;
 
+    /**
+     * @param calls the running {@code @LeaderOnly} calls
+     * @param lifecycleBeans the gated lifecycle beans of a term's election
+     * @param drainTimeout how long the end of a term waits for its beans to stop and its calls to return
+     */
     public LeaderOnlyLeadershipListener(
-            InFlightCalls calls, Supplier<List<GatedLifecycle>> lifecycleBeans, Duration drainTimeout) {
+            InFlightCalls calls, Function<LeadershipTerm, List<GatedLifecycle>> lifecycleBeans, Duration drainTimeout) {
         this.calls = calls;
         this.lifecycleBeans = lifecycleBeans;
         this.drainTimeout = drainTimeout;
@@ -54,7 +62,7 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
     @Override
     public void onStartedLeading(LeadershipTerm term) {
         VirtualMachineError fatal = null;
-        for (GatedLifecycle gated : byPhase(false)) {
+        for (GatedLifecycle gated : byPhase(term, false)) {
             try {
                 if (!gated.bean().isRunning()) {
                     // Through the proxy: start() is itself gated, so a term that already lapsed starts nothing.
@@ -73,7 +81,7 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
         long deadline = System.nanoTime() + drainTimeout.toNanos();
         VirtualMachineError fatal = null;
         try {
-            for (GatedLifecycle gated : byPhase(true)) {
+            for (GatedLifecycle gated : byPhase(term, true)) {
                 try {
                     stop(gated, deadline);
                 } catch (Throwable e) {
@@ -135,9 +143,9 @@ public final class LeaderOnlyLeadershipListener implements LeadershipListener, O
         }
     }
 
-    private List<GatedLifecycle> byPhase(boolean descending) {
+    private List<GatedLifecycle> byPhase(LeadershipTerm term, boolean descending) {
         Comparator<GatedLifecycle> order = Comparator.comparingInt(GatedLifecycle::phase);
-        return lifecycleBeans.get().stream()
+        return lifecycleBeans.apply(term).stream()
                 .sorted(descending ? order.reversed() : order)
                 .toList();
     }

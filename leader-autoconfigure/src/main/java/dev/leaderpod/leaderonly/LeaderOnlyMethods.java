@@ -116,8 +116,15 @@ final class LeaderOnlyMethods {
      * @param kind how to treat calls
      * @param onFollower what a follower does (method-level annotation first, then type-level)
      * @param followerValue what a skipped call returns
+     * @param election the election the method follows: empty for the default one
      */
-    record Gated(Method method, Class<?> targetClass, Kind kind, OnFollower onFollower, FollowerValue followerValue) {
+    record Gated(
+            Method method,
+            Class<?> targetClass,
+            Kind kind,
+            OnFollower onFollower,
+            FollowerValue followerValue,
+            String election) {
 
         /** {@code Type.method(ParamType, ...)}, for messages. */
         String describe() {
@@ -133,7 +140,8 @@ final class LeaderOnlyMethods {
         Method specific = AopUtils.getMostSpecificMethod(method, userClass);
         Kind typeKind = typeLevelKind(specific, userClass);
         if (typeKind == Kind.AUTO_STARTUP_OFF) {
-            return Optional.of(new Gated(specific, userClass, typeKind, OnFollower.SKIP, FollowerValue.NULL));
+            return Optional.of(new Gated(
+                    specific, userClass, typeKind, OnFollower.SKIP, FollowerValue.NULL, typeLevelElection(userClass)));
         }
         LeaderOnly annotation = AnnotatedElementUtils.findMergedAnnotation(specific, LeaderOnly.class);
         if (annotation == null && typeKind != null) {
@@ -144,8 +152,20 @@ final class LeaderOnlyMethods {
         }
         // start() of a gated lifecycle bean only ever skips: a follower's context.start() must not fail.
         OnFollower onFollower = isLifecycleStart(specific, userClass) ? OnFollower.SKIP : annotation.onFollower();
-        return Optional.of(
-                new Gated(specific, userClass, Kind.GATED, onFollower, FollowerValue.of(specific.getReturnType())));
+        String election = annotation.value().isEmpty() ? typeLevelElection(userClass) : annotation.value();
+        return Optional.of(new Gated(
+                specific, userClass, Kind.GATED, onFollower, FollowerValue.of(specific.getReturnType()), election));
+    }
+
+    /**
+     * The election of a type-level annotation of {@code targetClass}: its name, or empty (the default election) when
+     * the type is not annotated or names none. A method-level annotation without a name follows it, so that adding
+     * {@code onFollower = THROW} to one method of a {@code @LeaderOnly("reports")} bean cannot move that method to
+     * another election.
+     */
+    static String typeLevelElection(Class<?> targetClass) {
+        LeaderOnly typeLevel = typeLevel(targetClass);
+        return typeLevel == null ? "" : typeLevel.value();
     }
 
     /** The type-level annotation of {@code targetClass} (or its ancestors), or null. */

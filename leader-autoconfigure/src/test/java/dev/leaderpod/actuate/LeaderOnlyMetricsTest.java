@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class LeaderOnlyMetricsTest {
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final LeaderOnlyMetrics observer = new LeaderOnlyMetrics(() -> registry, () -> "orders");
+    private final LeaderOnlyMetrics observer = new LeaderOnlyMetrics(() -> registry, (type, method) -> "orders");
 
     @Test
     void countsSkippedCallsByClassAndMethod() throws NoSuchMethodException {

@@ -39,7 +39,7 @@ class CompositeLeadershipListenerTest {
     void anErrorFromOneListenerDoesNotSkipTheLeaderOnlyListenerOrTheListenersAfterIt(CapturedOutput output) {
         Lifecycle reports = new RunningLifecycle("reports");
         LeaderOnlyLeadershipListener leaderOnly = new LeaderOnlyLeadershipListener(
-                new InFlightCalls(), () -> List.of(new GatedLifecycle("reports", reports)), Duration.ofSeconds(10));
+                new InFlightCalls(), term -> List.of(new GatedLifecycle("reports", reports)), Duration.ofSeconds(10));
         CompositeLeadershipListener composite =
                 composite(failing("broken", new AssertionError("listener bug")), leaderOnly, recording("publisher"));
 

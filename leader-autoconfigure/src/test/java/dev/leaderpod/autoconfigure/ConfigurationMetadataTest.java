@@ -7,9 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.leaderpod.core.ElectionSettings;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.BeanUtils;
 import org.springframework.boot.convert.DurationStyle;
 
 /**
@@ -44,6 +48,26 @@ class ConfigurationMetadataTest {
                 .allSatisfy(property -> assertThat(property.path("description").asText())
                         .as(property.get("name").asText())
                         .isNotBlank());
+    }
+
+    @Test
+    void namedElectionsAreDescribedWithEveryKeyAnElectionTakes() throws Exception {
+        JsonNode elections = properties().get("leader.elections");
+
+        // IDEs complete leader.elections.<name>.* from the value type; the description names every key for the rest.
+        assertThat(elections.path("type").asText())
+                .isEqualTo("java.util.Map<java.lang.String," + LeaderProperties.Election.class.getName() + ">");
+        List<String> keys = Arrays.stream(BeanUtils.getPropertyDescriptors(LeaderProperties.Election.class))
+                .filter(property -> property.getWriteMethod() != null)
+                .map(property -> property.getName().replaceAll("([A-Z])", "-$1").toLowerCase(Locale.ROOT))
+                .toList();
+        assertThat(keys)
+                .containsExactlyInAnyOrder(
+                        "enabled", "lease-duration", "renew-deadline", "retry-period", "request-timeout");
+        assertThat(elections.path("description").asText())
+                .contains(keys.stream().map(key -> "'" + key + "'").toList());
+        // Each key defaults to the leader.* property of the same name.
+        assertThat(keys).allSatisfy(key -> assertThat(properties()).containsKey("leader." + key));
     }
 
     private static Duration defaultOf(Map<String, JsonNode> properties, String name) {

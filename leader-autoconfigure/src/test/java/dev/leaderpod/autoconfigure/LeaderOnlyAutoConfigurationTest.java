@@ -114,7 +114,7 @@ class LeaderOnlyAutoConfigurationTest {
     @Test
     void backsOffWhenUserDefinesTheLeadershipListener() {
         LeaderOnlyLeadershipListener own =
-                new LeaderOnlyLeadershipListener(new InFlightCalls(), List::of, Duration.ZERO);
+                new LeaderOnlyLeadershipListener(new InFlightCalls(), term -> List.of(), Duration.ZERO);
         contextRunner
                 .withBean(LeaderOnlyLeadershipListener.class, () -> own)
                 .run(context -> assertThat(context.getBean(LeaderOnlyLeadershipListener.class))

@@ -29,7 +29,8 @@ import org.springframework.core.Ordered;
 class LeaderOnlyBeanPostProcessorTest {
 
     private final DefaultListableBeanFactory beanFactory = new DefaultListableBeanFactory();
-    private final LeaderOnlyBeanPostProcessor postProcessor = new LeaderOnlyBeanPostProcessor();
+    private final LeaderOnlyBeanPostProcessor postProcessor =
+            new LeaderOnlyBeanPostProcessor(election -> new TestLeadership());
 
     LeaderOnlyBeanPostProcessorTest() {
         postProcessor.setBeanFactory(beanFactory);
@@ -185,7 +186,8 @@ class LeaderOnlyBeanPostProcessorTest {
     private static Object leaderOnlyProxy(Object target) {
         ProxyFactory factory = new ProxyFactory(target);
         factory.setProxyTargetClass(true);
-        factory.addAdvisor(new LeaderOnlyAdvisor(new LeaderOnlyInterceptor(TestLeadership::new, List::of)));
+        factory.addAdvisor(
+                new LeaderOnlyAdvisor(new LeaderOnlyInterceptor(election -> new TestLeadership(), List::of)));
         return factory.getProxy();
     }
 

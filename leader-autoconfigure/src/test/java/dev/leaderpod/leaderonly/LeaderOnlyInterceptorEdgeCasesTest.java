@@ -15,7 +15,7 @@ import org.springframework.aop.framework.ProxyFactory;
 class LeaderOnlyInterceptorEdgeCasesTest {
 
     private final TestLeadership leadership = new TestLeadership();
-    private final LeaderOnlyInterceptor interceptor = new LeaderOnlyInterceptor(() -> leadership, List::of);
+    private final LeaderOnlyInterceptor interceptor = new LeaderOnlyInterceptor(election -> leadership, List::of);
 
     @Test
     void aLeadershipCheckThatThrowsLeavesNoCallInFlightForTheDrainToWaitFor() {

@@ -47,7 +47,7 @@ class LeaderOnlyInterceptorTest {
     private final TestLeadership leadership = new TestLeadership();
     private final List<String> skipped = new CopyOnWriteArrayList<>();
     private final LeaderOnlyInterceptor interceptor = new LeaderOnlyInterceptor(
-            () -> leadership,
+            election -> leadership,
             () -> List.of(
                     (LeaderOnlyObserver) (type, method) -> skipped.add(type.getSimpleName() + "." + method.getName())));
     private final List<Thread> threads = new ArrayList<>();
@@ -179,7 +179,7 @@ class LeaderOnlyInterceptorTest {
             await().atMost(WAIT).until(a::isLeader);
             b.start();
             await().atMost(WAIT).until(() -> b.snapshot().observedHolder().isPresent());
-            Jobs jobs = proxy(new Jobs(), new LeaderOnlyInterceptor(() -> b, List::of));
+            Jobs jobs = proxy(new Jobs(), new LeaderOnlyInterceptor(election -> b, List::of));
 
             assertThatThrownBy(jobs::allocate)
                     .isInstanceOf(NotLeaderException.class)
@@ -195,7 +195,7 @@ class LeaderOnlyInterceptorTest {
     @Test
     void aFailingObserverDoesNotChangeTheOutcome(CapturedOutput output) {
         LeaderOnlyInterceptor failing = new LeaderOnlyInterceptor(
-                () -> leadership,
+                election -> leadership,
                 () -> List.of((type, method) -> {
                     throw new IllegalStateException("observer broke");
                 }));
@@ -246,7 +246,7 @@ class LeaderOnlyInterceptorTest {
         try {
             elector.start();
             await().atMost(WAIT).until(() -> events.contains("granted"));
-            Jobs jobs = proxy(new Jobs(), new LeaderOnlyInterceptor(() -> elector, List::of));
+            Jobs jobs = proxy(new Jobs(), new LeaderOnlyInterceptor(election -> elector, List::of));
             jobs.purge();
             assertThat(jobs.runs()).containsExactly("purge");
 
@@ -300,7 +300,7 @@ class LeaderOnlyInterceptorTest {
         Blocking blocking = proxy(new Blocking());
         LeadershipTerm term = leadership.grant(4);
         LeaderOnlyLeadershipListener listener =
-                new LeaderOnlyLeadershipListener(interceptor.calls(), List::of, WAIT.multipliedBy(3));
+                new LeaderOnlyLeadershipListener(interceptor.calls(), ended -> List.of(), WAIT.multipliedBy(3));
         start(blocking::work);
         await().atMost(WAIT).until(() -> blocking.started().getCount() == 0);
         List<String> order = new CopyOnWriteArrayList<>();
@@ -325,7 +325,7 @@ class LeaderOnlyInterceptorTest {
         Blocking blocking = proxy(new Blocking());
         LeadershipTerm term = leadership.grant(4);
         LeaderOnlyLeadershipListener listener =
-                new LeaderOnlyLeadershipListener(interceptor.calls(), List::of, Duration.ofMillis(50));
+                new LeaderOnlyLeadershipListener(interceptor.calls(), ended -> List.of(), Duration.ofMillis(50));
         start(blocking::work);
         await().atMost(WAIT).until(() -> blocking.started().getCount() == 0);
         leadership.revoke();

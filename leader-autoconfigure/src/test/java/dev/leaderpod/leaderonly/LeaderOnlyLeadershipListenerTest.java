@@ -164,7 +164,7 @@ class LeaderOnlyLeadershipListenerTest {
     void callsAreDrainedEvenWhenTheBeansCannotBeListed(CapturedOutput output) {
         LeaderOnlyLeadershipListener listener = new LeaderOnlyLeadershipListener(
                 calls,
-                () -> {
+                term -> {
                     throw new IllegalStateException("context closed");
                 },
                 Duration.ofMillis(50));
@@ -264,7 +264,7 @@ class LeaderOnlyLeadershipListenerTest {
         List<GatedLifecycle> gated = java.util.Arrays.stream(beans)
                 .map(bean -> new GatedLifecycle(bean.toString(), bean))
                 .toList();
-        return new LeaderOnlyLeadershipListener(calls, () -> gated, drainTimeout);
+        return new LeaderOnlyLeadershipListener(calls, term -> gated, drainTimeout);
     }
 
     private static void awaitQuietly(CountDownLatch latch) {
