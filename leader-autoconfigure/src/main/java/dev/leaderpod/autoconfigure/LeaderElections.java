@@ -180,9 +180,8 @@ public final class LeaderElections {
 
     /**
      * Leaves every election, one after another: the default one first, then the named ones in name order, each
-     * draining its leader-only work and releasing its lease before the next stops. Not all at once: the elections
-     * share the runtime's I/O threads, at most four, and many stops at once would have releases refused (their
-     * leases then expire instead of being handed over). Each stop is bounded by its {@code stopTimeout}; it is quick
+     * draining its leader-only work and releasing its lease before the next stops. Their drains run on the shared
+     * event thread in any case, so stopping them at once would not end sooner. Each stop is bounded by its {@code stopTimeout}; it is quick
      * unless leader-only work outlives the drain timeout.
      */
     void stop() {

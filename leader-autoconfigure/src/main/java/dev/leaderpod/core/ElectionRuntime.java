@@ -3,9 +3,9 @@ package dev.leaderpod.core;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>one <b>election thread</b> for the algorithms and timers of all elections; it never performs or waits for
  *       I/O, so no store call can delay the end of a term;
  *   <li>an <b>event thread</b> for listeners, which exists only while there is something to deliver (and 5 s after);
- *   <li><b>I/O threads</b> for store calls, which exist only while a call runs (and half a second after); a call that
- *       hangs keeps its thread, and more than {@value #MAX_IO_THREADS} hung calls make new calls fail at once instead
- *       of piling up threads.
+ *   <li><b>I/O threads</b> for store calls, which exist only while a call runs (and half a second after). Calls of
+ *       elections that call at the same instant (they start together) wait for a busy thread, up to one per running
+ *       election, rather than each starting a thread; a call that hangs keeps its thread, and once calls queue
+ *       beyond that, up to {@value #MAX_IO_THREADS} threads run them, and more make new calls fail at once instead of
+ *       piling up threads. A call abandoned while it waited is never started.
  * </ul>
  *
  * At rest an application therefore keeps one thread for all its elections. An elector owns no threads: it runs on the
@@ -36,9 +38,15 @@ public final class ElectionRuntime implements AutoCloseable {
     private final ScheduledExecutorService events;
     private final Executor io;
     private final boolean owned;
+    private final AtomicInteger electors;
 
     private ElectionRuntime(
-            ScheduledExecutorService election, ScheduledExecutorService events, Executor io, boolean owned) {
+            ScheduledExecutorService election,
+            ScheduledExecutorService events,
+            Executor io,
+            boolean owned,
+            AtomicInteger electors) {
+        this.electors = electors;
         this.election = election;
         this.events = events;
         this.io = io;
@@ -58,14 +66,15 @@ public final class ElectionRuntime implements AutoCloseable {
         events.setRemoveOnCancelPolicy(true);
         events.setKeepAliveTime(5, TimeUnit.SECONDS);
         events.allowCoreThreadTimeOut(true);
+        AtomicInteger electors = new AtomicInteger();
         ThreadPoolExecutor io = new ThreadPoolExecutor(
                 0,
                 MAX_IO_THREADS,
                 500,
                 TimeUnit.MILLISECONDS,
-                new SynchronousQueue<>(),
+                new CallQueue(electors),
                 daemonThreads("leader-io" + tail));
-        return new ElectionRuntime(election, events, io, true);
+        return new ElectionRuntime(election, events, io, true, electors);
     }
 
     /**
@@ -79,7 +88,8 @@ public final class ElectionRuntime implements AutoCloseable {
                 Objects.requireNonNull(election, "election"),
                 Objects.requireNonNull(events, "events"),
                 Objects.requireNonNull(io, "io"),
-                false);
+                false,
+                new AtomicInteger());
     }
 
     ScheduledExecutorService election() {
@@ -94,6 +104,16 @@ public final class ElectionRuntime implements AutoCloseable {
         return io;
     }
 
+    /** An election starts running on this runtime: one more store call may wait for a busy I/O thread. */
+    void attach() {
+        electors.incrementAndGet();
+    }
+
+    /** An election stopped running on this runtime. */
+    void detach() {
+        electors.updateAndGet(count -> Math.max(0, count - 1));
+    }
+
     /** Ends the threads of a runtime made by {@link #create}; hung store calls are interrupted. */
     @Override
     public void close() {
@@ -101,6 +121,23 @@ public final class ElectionRuntime implements AutoCloseable {
             election.shutdownNow();
             events.shutdown();
             ((ExecutorService) io).shutdownNow();
+        }
+    }
+
+    /**
+     * Store calls waiting for a busy I/O thread: at most one per running election. When it is full (calls hang), the
+     * pool starts another thread, up to {@link #MAX_IO_THREADS}, and then refuses.
+     */
+    private static final class CallQueue extends LinkedBlockingQueue<Runnable> {
+        private final AtomicInteger limit;
+
+        CallQueue(AtomicInteger limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public boolean offer(Runnable call) {
+            return size() < limit.get() && super.offer(call);
         }
     }
 

@@ -55,11 +55,13 @@ final class ElectionThreads {
     /** A new run of the election starts: the runtime it runs on. */
     ElectionRuntime open() {
         runtime = shared != null ? shared : ElectionRuntime.create(name);
+        runtime.attach();
         return runtime;
     }
 
     /** The run ends: a private runtime's threads end; a shared one is its owner's to close. */
     void close() {
+        runtime.detach();
         if (shared == null) {
             runtime.close();
         }

@@ -150,6 +150,9 @@ final class StoreCalls {
         }
         try {
             io.execute(() -> {
+                if (done.get() || closed) {
+                    return; // abandoned while it waited for an I/O thread: never started
+                }
                 Outcome<T> outcome;
                 try {
                     outcome = new Outcome<>(call.get(), null);

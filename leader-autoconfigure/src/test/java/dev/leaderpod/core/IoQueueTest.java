@@ -1,0 +1,108 @@
+package dev.leaderpod.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Store calls of elections that call at the same instant wait for a busy I/O thread instead of each starting one or
+ * being refused (named elections start together), and a call abandoned while it waited never runs.
+ */
+class IoQueueTest {
+
+    private static final Duration PATIENCE = Duration.ofSeconds(10);
+
+    @Test
+    void callsOfElectionsThatCallTogetherWaitForTheBusyThreadInsteadOfBeingRefused() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> ranOn = new CopyOnWriteArrayList<>();
+        try (ElectionRuntime runtime = ElectionRuntime.create("queue")) {
+            for (int i = 0; i < 8; i++) {
+                runtime.attach(); // eight elections run on it
+            }
+            CountDownLatch busy = new CountDownLatch(1);
+            runtime.io().execute(() -> {
+                busy.countDown();
+                awaitQuietly(release);
+            });
+            busy.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+            for (int i = 0; i < 8; i++) { // more than MAX_IO_THREADS: with no queue the fifth would be refused
+                runtime.io().execute(() -> ranOn.add(Thread.currentThread().getName()));
+            }
+            assertThat(ranOn).isEmpty();
+            release.countDown();
+
+            await().atMost(PATIENCE).until(() -> ranOn.size() == 8);
+            assertThat(ranOn).containsOnly("leader-io-queue");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aCallAbandonedWhileItWaitedForAThreadIsNeverStarted() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicBoolean lateCallStarted = new AtomicBoolean();
+        AtomicReference<StoreCalls.Outcome<?>> lateOutcome = new AtomicReference<>();
+        try (ElectionRuntime runtime = ElectionRuntime.create("abandon")) {
+            runtime.attach();
+            runtime.attach();
+            StoreCalls calls = new StoreCalls(
+                    "orders",
+                    runtime.io(),
+                    runtime.election(),
+                    ElectionClock.system(),
+                    Duration.ofMillis(200),
+                    new ElectionMonitor() {},
+                    outcome -> {},
+                    e -> {});
+            CountDownLatch busy = new CountDownLatch(1);
+            runtime.election().execute(() -> {
+                calls.call(
+                        StoreOperation.RENEW,
+                        () -> {
+                            busy.countDown();
+                            awaitQuietly(release);
+                            return "hung";
+                        },
+                        outcome -> {});
+                calls.call(
+                        StoreOperation.GET,
+                        () -> {
+                            lateCallStarted.set(true);
+                            return "late";
+                        },
+                        lateOutcome::set);
+            });
+            busy.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+            await().atMost(PATIENCE).until(() -> lateOutcome.get() != null);
+            assertThat(lateOutcome.get().failed()).isTrue();
+            release.countDown();
+            CountDownLatch drained = new CountDownLatch(1);
+            runtime.io().execute(drained::countDown); // runs after the abandoned call was taken off the queue
+            drained.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+
+            assertThat(lateCallStarted).as("the abandoned call ran").isFalse();
+        } finally {
+            release.countDown();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
