@@ -7,9 +7,17 @@ import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.ElectionSettings.Setting;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +25,289 @@ import org.junit.jupiter.api.Test;
  * behaviour no other test checked.
  */
 class CoreSurvivorsTest {
+
+    private static final String LEASE = "orders";
+    private static final Duration SECOND = Duration.ofSeconds(1);
+
+    private final ManualTime time = new ManualTime();
+    private final InMemoryLeaseStore shared = new InMemoryLeaseStore();
+    /** Store calls as {@code candidate operation[ failure]}, in order. */
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+    /** Listener callbacks as {@code candidate callback detail}, in order. */
+    private final List<String> events = new CopyOnWriteArrayList<>();
+
+    private LeaseElector elector(String id, ScriptedStore store, boolean watch) {
+        return elector(id, store, watch, time.executor("io-" + id));
+    }
+
+    private LeaseElector elector(String id, ScriptedStore store, boolean watch, Executor io) {
+        store.watchable(watch);
+        return LeaseElector.builder(
+                        new ElectionSettings(
+                                LEASE, id, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), null),
+                        store)
+                .clock(time.clock())
+                .executors(time.executor("election-" + id), time.executor("events-" + id), io)
+                .watch(watch)
+                .random(new SplittableRandom(7))
+                .listener(new LeadershipListener() {
+                    @Override
+                    public void onStartedLeading(LeadershipTerm term) {
+                        events.add(id + " started " + term.fencingToken());
+                    }
+
+                    @Override
+                    public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
+                        events.add(id + " stopped " + reason);
+                    }
+                })
+                .monitor(new ElectionMonitor() {
+                    @Override
+                    public void storeCall(
+                            StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
+                        calls.add(id + " " + operation + (failure == null ? "" : " " + failure));
+                        if (DEBUG)
+                            System.out.println(
+                                    "CALL " + time.nanoTime() / 1_000_000 + " " + id + " " + operation + " " + failure);
+                    }
+                })
+                .build();
+    }
+
+    /** A lease held by {@code holder}, written now: a live leader's, for the next lease duration. */
+    private void heldBy(String holder) {
+        Instant now = time.clock().wallTime();
+        shared.create(LEASE, new LeaseRecord(holder, Duration.ofSeconds(15), now, now, 1L));
+    }
+
+    /** The lease existed once and was deleted: a candidate that creates it holds it a lease duration first. */
+    private void deletedLease() {
+        heldBy("gone");
+        shared.delete(LEASE);
+    }
+
+    private long count(String call) {
+        return calls.stream().filter(call::equals).count();
+    }
+
+    @Test
+    void observedLeaderIsEmptyBeforeAnyReadTheHolderOnceReadAndEmptyForAReleasedLease() {
+        heldBy("leader");
+        LeaseElector follower = elector("b", new ScriptedStore(shared), false);
+        assertThat(follower.observedLeader()).as("nothing read yet").isEmpty();
+
+        follower.start();
+        time.runDue();
+        assertThat(follower.observedLeader()).contains("leader");
+
+        VersionedLease held = shared.get(LEASE).orElseThrow();
+        LeaseRecord record = held.record();
+        shared.update(
+                LEASE,
+                new LeaseRecord(null, record.leaseDuration(), record.acquireTime(), record.renewTime(), 1L),
+                held.version());
+        time.advance(Duration.ofSeconds(3));
+        assertThat(follower.observedLeader()).as("released: nobody leads").isEmpty();
+        follower.stop(SECOND);
+    }
+
+    @Test
+    void stopReturnsOnlyOnceTheWatchIsClosed() {
+        heldBy("leader");
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector follower = elector("b", store, true);
+        follower.start();
+        time.advance(SECOND);
+        assertThat(follower.snapshot().watching()).isTrue();
+
+        AtomicBoolean closed = new AtomicBoolean();
+        store.beforeWatchClose(() -> closed.set(true));
+        follower.stop(Duration.ofSeconds(5));
+
+        assertThat(closed).as("no connection outlives stop()").isTrue();
+    }
+
+    @Test
+    void stopWaitsForAWatchCloseHandedToAPlainIoExecutorAndReportsOneThatDoesNotFinish() throws InterruptedException {
+        assertStopWaitsForTheWatchClose(1);
+    }
+
+    @Test
+    void stopWaitsForAWatchCloseOnAThreadOfItsOwnWhenTheIoExecutorRefusesIt() throws InterruptedException {
+        assertStopWaitsForTheWatchClose(2);
+    }
+
+    /** @param mode how the I/O executor treats the close: 1 runs it on a thread, 2 refuses it */
+    private void assertStopWaitsForTheWatchClose(int mode) throws InterruptedException {
+        heldBy("leader");
+        ScheduledExecutorService manualIo = time.executor("io-b");
+        AtomicInteger ioMode = new AtomicInteger();
+        Executor io = task -> {
+            switch (ioMode.get()) {
+                case 0 -> manualIo.execute(task);
+                case 1 -> {
+                    Thread thread = new Thread(task, "test-io");
+                    thread.setDaemon(true);
+                    thread.start();
+                }
+                default -> throw new RejectedExecutionException("shutting down");
+            }
+        };
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector follower = elector("b", store, true, io);
+        follower.start();
+        time.advance(SECOND);
+        assertThat(follower.snapshot().watching()).isTrue();
+
+        CountDownLatch closeStarted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        store.beforeWatchClose(() -> {
+            closeStarted.countDown();
+            awaitQuietly(release); // a close that hangs on the network
+        });
+        ioMode.set(mode);
+        try (LogCapture log = new LogCapture()) {
+            follower.stop(Duration.ofMillis(200));
+
+            assertThat(closeStarted.await(10, TimeUnit.SECONDS))
+                    .as("the watch is closed")
+                    .isTrue();
+            assertThat(log.lines())
+                    .as("stop() waited for the close, up to its timeout")
+                    .anyMatch(line -> line.contains("watch close did not finish within"));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aCandidateThatCreatedTheLeaseKnowsItHoldsItBeforeItsFirstHoldingRenew() {
+        deletedLease();
+        LeaseElector candidate = elector("a", new ScriptedStore(shared), false);
+        candidate.start();
+        time.runDue();
+        assertThat(shared.get(LEASE)).isPresent();
+
+        assertThat(candidate.observedLeader()).contains("a");
+        assertThat(candidate.snapshot().observed()).isEqualTo(shared.get(LEASE));
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void eachHoldingRenewIsTheLeaseTheCandidateKnows() {
+        deletedLease();
+        LeaseElector candidate = elector("a", new ScriptedStore(shared), false);
+        candidate.start();
+        time.runDue();
+        time.advance(Duration.ofSeconds(3)); // one holding renew, at 2 s
+        assertThat(count("a RENEW")).isEqualTo(1);
+
+        assertThat(candidate.snapshot().observed()).isEqualTo(shared.get(LEASE));
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aCreateWhoseAnswerWasLostIsHeldAndThenLed() {
+        deletedLease();
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector candidate = elector("a", store, false);
+        store.loseResponseOfNextWrites(1);
+        candidate.start();
+        time.runDue();
+        assertThat(shared.get(LEASE)).as("the create landed").isPresent();
+
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aHoldingRenewThatFailsIsTriedAgainAndTheTermStillStarts() {
+        deletedLease();
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector candidate = elector("a", store, false);
+        candidate.start();
+        time.runDue();
+        store.failNext(1, LeaseStoreException.Kind.UNAVAILABLE); // the first holding renew
+
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        assertThat(calls).contains("a RENEW UNAVAILABLE");
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aLeaderWhoseTermStartedAfterAHoldRenewsWithoutReading() {
+        deletedLease();
+        LeaseElector candidate = elector("a", new ScriptedStore(shared), false);
+        candidate.start();
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        calls.clear();
+
+        time.advance(Duration.ofSeconds(8));
+
+        assertThat(calls).as("renews on top of its own last write").isNotEmpty().containsOnly("a RENEW");
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aWatchingCandidateThatCreatedTheLeaseFirstRenewsItARetryPeriodLater() {
+        deletedLease();
+        LeaseElector candidate = elector("a", new ScriptedStore(shared), true);
+        candidate.start();
+        time.runDue();
+        assertThat(count("a CREATE")).isEqualTo(1);
+
+        time.advance(Duration.ofMillis(1900));
+        assertThat(count("a RENEW"))
+                .as("the echo of its create brings no renew forward")
+                .isZero();
+        time.advance(Duration.ofMillis(200));
+        assertThat(count("a RENEW")).isEqualTo(1);
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aLeaderWhoseThreadWasStuckPastItsDeadlineNeverRenewsTheEndedTerm() {
+        LeaseElector candidate = elector("a", new ScriptedStore(shared), true);
+        candidate.start();
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        time.advance(Duration.ofMillis(500));
+        long token = candidate.currentTerm().orElseThrow().fencingToken();
+        calls.clear();
+
+        time.freeze("election-a");
+        time.advance(Duration.ofSeconds(11)); // past the renew deadline; the cycle due first is still queued
+        time.thaw("election-a");
+        time.runDue();
+        time.advance(SECOND);
+
+        assertThat(calls)
+                .as("the ended term is never renewed: a new term is acquired first")
+                .startsWith("a GET", "a ACQUIRE");
+        assertThat(events).contains("a stopped DEADLINE_PASSED");
+        assertThat(candidate.currentTerm())
+                .hasValueSatisfying(term -> assertThat(term.fencingToken()).isGreaterThan(token));
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aFollowerWhoseWatchIsQuietBecauseTheLeaderIsSilentKeepsItsWatch() {
+        heldBy("leader"); // a leader that never renews: the watch has nothing to deliver
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector follower = elector("b", store, true);
+        try (LogCapture log = new LogCapture()) {
+            follower.start();
+            time.advance(Duration.ofSeconds(10)); // reads whenever the renews stop arriving; finds nothing new
+
+            assertThat(count("b GET")).as("it read again").isGreaterThan(1);
+            assertThat(log.lines()).noneMatch(line -> line.contains("missed changes"));
+            assertThat(store.calls("watch")).as("the same watch").isEqualTo(1);
+        }
+        follower.stop(SECOND);
+    }
 
     @Test
     void theOldestOfEightUnstartedCreatesIsStillRemembered() {
