@@ -66,9 +66,6 @@ class CoreSurvivorsTest {
                     public void storeCall(
                             StoreOperation operation, Duration latency, LeaseStoreException.Kind failure) {
                         calls.add(id + " " + operation + (failure == null ? "" : " " + failure));
-                        if (DEBUG)
-                            System.out.println(
-                                    "CALL " + time.nanoTime() / 1_000_000 + " " + id + " " + operation + " " + failure);
                     }
                 })
                 .build();
