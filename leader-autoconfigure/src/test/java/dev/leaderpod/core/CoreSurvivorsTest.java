@@ -36,6 +36,24 @@ class CoreSurvivorsTest {
     /** Listener callbacks as {@code candidate callback detail}, in order. */
     private final List<String> events = new CopyOnWriteArrayList<>();
 
+    /** When set, the elector's clock fails once: a bug in the election loop. */
+    private final AtomicBoolean clockFails = new AtomicBoolean();
+
+    private final ElectionClock clock = new ElectionClock() {
+        @Override
+        public long nanoTime() {
+            if (clockFails.getAndSet(false)) {
+                throw new IllegalStateException("scripted failure");
+            }
+            return time.clock().nanoTime();
+        }
+
+        @Override
+        public Instant wallTime() {
+            return time.clock().wallTime();
+        }
+    };
+
     private LeaseElector elector(String id, ScriptedStore store, boolean watch) {
         return elector(id, store, watch, time.executor("io-" + id));
     }
@@ -46,7 +64,7 @@ class CoreSurvivorsTest {
                         new ElectionSettings(
                                 LEASE, id, Duration.ofSeconds(15), Duration.ofSeconds(10), Duration.ofSeconds(2), null),
                         store)
-                .clock(time.clock())
+                .clock(clock)
                 .executors(time.executor("election-" + id), time.executor("events-" + id), io)
                 .watch(watch)
                 .random(new SplittableRandom(7))
@@ -376,6 +394,130 @@ class CoreSurvivorsTest {
         } finally {
             release.countDown();
         }
+    }
+
+    @Test
+    void oneConflictingRenewIsNotCountedAgainstTheCyclesAfterIt() {
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector leader = elector("a", store, false);
+        try (LogCapture log = new LogCapture()) {
+            leader.start();
+            assertThat(time.advanceUntil(leader::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                    .isTrue();
+            VersionedLease current = shared.get(LEASE).orElseThrow();
+            shared.update(
+                    LEASE, current.record(), current.version()); // a hand edit that changes nothing but the version
+            time.advance(Duration.ofSeconds(12)); // one conflicting renew, then five that land
+
+            assertThat(calls).contains("a RENEW CONFLICT");
+            assertThat(leader.isLeader()).isTrue();
+            assertThat(log.lines()).noneMatch(line -> line.contains("overtaken by another writer"));
+        }
+        leader.stop(SECOND);
+    }
+
+    @Test
+    void aLeaderWhoseTermEndedTakesTheLeaseItCreatedBackWithANewTermNotANewHold() {
+        deletedLease();
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector candidate = elector("a", store, false);
+        candidate.start();
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        store.failAll(LeaseStoreException.Kind.UNAVAILABLE);
+        time.advance(Duration.ofSeconds(11));
+        assertThat(events).contains("a stopped DEADLINE_PASSED");
+        store.heal();
+        calls.clear();
+
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(10)))
+                .as("its own earlier term: a new term at once")
+                .isTrue();
+        assertThat(calls).contains("a ACQUIRE");
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void aFollowerReadsAtOnceWhenItsWatchIsBackAfterItBroke() {
+        LeaseElector leader = elector("a", new ScriptedStore(shared), false);
+        leader.start();
+        assertThat(time.advanceUntil(leader::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector follower = elector("b", store, true);
+        follower.start();
+        time.advance(Duration.ofSeconds(5));
+        assertThat(follower.snapshot().watching()).isTrue();
+
+        shared.breakWatches(new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "connection reset"));
+        assertReadsAsItsWatchStarts(store, 2);
+        leader.stop(SECOND);
+        follower.stop(SECOND);
+    }
+
+    @Test
+    void aFollowerReadsAtOnceWhenItRestartedAWatchThatMissedChanges() {
+        LeaseElector leader = elector("a", new ScriptedStore(shared), false);
+        leader.start();
+        assertThat(time.advanceUntil(leader::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        ScriptedStore store = new ScriptedStore(shared);
+        store.deliverWatchEvents(false); // the leader's renews never reach this watch
+        LeaseElector follower = elector("b", store, true);
+        follower.start();
+
+        assertReadsAsItsWatchStarts(store, 2);
+        leader.stop(SECOND);
+        follower.stop(SECOND);
+    }
+
+    /** Moves time in small steps until the {@code nth} watch starts; the follower reads in that very step. */
+    private void assertReadsAsItsWatchStarts(ScriptedStore store, int nth) {
+        long end = time.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long readsBefore = count("b GET");
+        while (store.calls("watch") < nth && time.nanoTime() < end) {
+            readsBefore = count("b GET");
+            time.advance(Duration.ofMillis(10));
+        }
+        assertThat(store.calls("watch")).isEqualTo(nth);
+        time.runDue();
+        assertThat(count("b GET")).as("a read as the watch starts").isGreaterThan(readsBefore);
+    }
+
+    @Test
+    void aHoldingRenewWhoseAnswerWasLostIsRecognisedAsOwnWriteAndTheHoldGoesOn() {
+        deletedLease();
+        ScriptedStore store = new ScriptedStore(shared);
+        LeaseElector candidate = elector("a", store, false);
+        candidate.start();
+        time.runDue();
+        store.loseResponseOfNextWrites(1); // the first holding renew lands, its answer is lost
+        time.advance(Duration.ofMillis(2500));
+        calls.clear();
+
+        assertThat(time.advanceUntil(candidate::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        assertThat(calls)
+                .as("the term starts from the hold, not by taking an expired lease")
+                .doesNotContain("a ACQUIRE");
+        candidate.stop(SECOND);
+    }
+
+    @Test
+    void workHoppedOntoTheElectionThreadThatThrowsIsLogged() {
+        LeaseElector leader = elector("a", new ScriptedStore(shared), false);
+        leader.start();
+        assertThat(time.advanceUntil(leader::isLeader, Duration.ofMillis(100), Duration.ofSeconds(40)))
+                .isTrue();
+        try (LogCapture log = new LogCapture()) {
+            clockFails.set(true);
+            leader.yieldLeadership();
+            time.runDue();
+
+            assertThat(log.atLeast(ch.qos.logback.classic.Level.ERROR))
+                    .anyMatch(line -> line.contains("unexpected failure in the election loop"));
+        }
+        leader.stop(SECOND);
     }
 
     private static LeaseRecord held(String holder, Instant acquired) {
