@@ -177,6 +177,30 @@ class CycleSchedulerTest {
         assertThat(began).containsExactly("1", "2");
     }
 
+    @Test
+    void requestWithinWhileACycleRunsBringsTheNextCycleForwardOnItsOwn() {
+        cycles.request(0);
+        time.runDue();
+        assertThat(cycles.inCycle()).isTrue();
+
+        cycles.requestWithin(4 * SECOND);
+        cycles.finish(20 * SECOND);
+        time.advance(Duration.ofSeconds(5));
+
+        assertThat(began)
+                .as("the cycle asked for within 4 s runs at 4 s, not at the finish's 20 s")
+                .containsExactly("0", "4");
+    }
+
+    @Test
+    void resetCancelsTheCycleThatWasScheduled() {
+        cycles.request(3 * SECOND);
+        cycles.reset();
+        time.advance(Duration.ofSeconds(10));
+
+        assertThat(began).as("a new run starts with nothing scheduled").isEmpty();
+    }
+
     private String seconds() {
         long nanos = time.nanoTime() - t0;
         return nanos % SECOND == 0 ? String.valueOf(nanos / SECOND) : String.valueOf(nanos / (double) SECOND);

@@ -49,6 +49,22 @@ class ElectionThreadsTest {
     }
 
     @Test
+    void awaitCountsAFutureThatFailedAsFinishedAndOneStillRunningAtTheDeadlineAsNotFinished() {
+        ElectionThreads threads = threads(shared, time.clock());
+        threads.open();
+
+        assertThat(threads.await(
+                        java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("boom")),
+                        time.nanoTime() + Duration.ofSeconds(1).toNanos(),
+                        "a failed task"))
+                .as("a task that threw has finished")
+                .isTrue();
+        assertThat(threads.await(new java.util.concurrent.CompletableFuture<Void>(), time.nanoTime(), "a hung task"))
+                .as("a task still running when the deadline has come has not finished")
+                .isFalse();
+    }
+
+    @Test
     void eachKindOfWorkRunsOnItsOwnThreadOfTheSharedRuntime() {
         ElectionThreads threads = threads(shared, time.clock());
         assertThat(threads.open()).isSameAs(shared);
