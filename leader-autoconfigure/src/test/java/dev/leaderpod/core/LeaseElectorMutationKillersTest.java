@@ -290,6 +290,30 @@ class LeaseElectorMutationKillersTest {
     }
 
     /**
+     * A stop that could not finish on time because its election thread stalled, and a start right after it, run one
+     * cycle at a time once the thread goes on: the cycle the stalled thread had scheduled before the stop never runs in
+     * the new run (docs/design.md, "Nothing but stop ends the election": a stopped elector can be started again).
+     */
+    @Test
+    void aStartRightAfterAStopWhoseElectionThreadStalledRunsOneCycleAtATime() {
+        Candidate a = candidate("a", false).start();
+        time.advance(Duration.ofMillis(2500)); // renewed at 2 s; the next renew is due at 4 s
+        time.freeze("election-a");
+        a.elector.stop(Duration.ofMillis(500)); // gives up waiting for the election thread at 3.5 s
+        time.advance(Duration.ofSeconds(1)); // past the renew that was due at 4 s
+        a.clearOps();
+        a.start();
+
+        time.thaw("election-a");
+        time.runDue();
+
+        assertThat(a.ops).containsExactly("get", "acquire");
+        assertThat(a.events).containsExactly("granted:0", "revoked:SHUTDOWN", "granted:1");
+        assertThat(log.atLeast(Level.WARN))
+                .containsExactly("WARN orders: stopping the election loop did not finish within PT0.5S");
+    }
+
+    /**
      * A stop on an interrupted thread (an application shutting down) still shuts down in order within its timeout: it
      * waits for the release, and the caller's interrupt is kept. Before the fix it gave up at the first wait and
      * returned with the lease still held; with a private runtime it then shut the election thread down before the
