@@ -63,6 +63,22 @@ class ElectionSettingsTest {
     }
 
     @Test
+    void theLongestRenewDeadlineThatLeavesTheMarginIsAcceptedAndOneNanosecondMoreIsNot() {
+        // 15 s / 101 x 99 = 14.702970249 s is 0.99 / 1.01 of the lease duration: the renew deadline must stay below it.
+        Duration longest = Duration.ofNanos(14_702_970_248L);
+
+        assertThat(new ElectionSettings("orders", "me", Duration.ofSeconds(15), longest, Duration.ofSeconds(2), null)
+                        .renewDeadline())
+                .isEqualTo(longest);
+        assertThatThrownBy(() -> new ElectionSettings(
+                        "orders", "me", Duration.ofSeconds(15), longest.plusNanos(1), Duration.ofSeconds(2), null))
+                .isInstanceOfSatisfying(
+                        InvalidSettingException.class,
+                        e -> assertThat(e.setting()).isEqualTo(Setting.RENEW_DEADLINE))
+                .hasMessageContaining("at most PT14.702S");
+    }
+
+    @Test
     void renewDeadlineMustExceedOnePointTwoRetryPeriods() {
         assertThatThrownBy(() -> settings(15, 12, 10, null))
                 .isInstanceOfSatisfying(
@@ -76,7 +92,10 @@ class ElectionSettingsTest {
         assertThatThrownBy(() -> settings(0, 10, 2, null))
                 .hasMessageContaining("lease-duration")
                 .hasMessageContaining("positive");
-        assertThatThrownBy(() -> settings(15, -1, 2, null)).hasMessageContaining("renew-deadline");
+        assertThatThrownBy(() -> settings(15, -1, 2, null)).isInstanceOfSatisfying(InvalidSettingException.class, e -> {
+            assertThat(e.setting()).isEqualTo(Setting.RENEW_DEADLINE);
+            assertThat(e.rule()).isEqualTo("must be positive");
+        });
         assertThatThrownBy(() -> settings(15, 10, 0, null)).hasMessageContaining("retry-period");
         assertThatThrownBy(() -> settings(15, 10, 2, 0L)).hasMessageContaining("request-timeout");
     }

@@ -38,7 +38,7 @@ class LeaseElectorInterruptedStopTest {
                 })
                 .build();
         elector.start();
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> elector.isLeader() && shared.watchCount() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> elector.isLeader() && shared.watchCount() == 1);
 
         Thread.currentThread().interrupt();
         elector.stop(Duration.ofSeconds(5));
@@ -47,6 +47,9 @@ class LeaseElectorInterruptedStopTest {
         assertThat(elector.isRunning()).isFalse();
         assertThat(events).containsExactly("revoked:SHUTDOWN");
         assertThat(shared.get("orders").orElseThrow().record().isHeld()).isFalse();
-        assertThat(shared.watchCount()).isZero();
+        // The watch is closed on an I/O thread (docs/design.md, "No I/O on the thread that ends terms"), which stop
+        // does
+        // not wait for: it is closed, but maybe only just after stop returned.
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> shared.watchCount() == 0);
     }
 }

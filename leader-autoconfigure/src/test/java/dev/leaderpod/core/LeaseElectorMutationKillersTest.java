@@ -17,48 +17,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
  * Scenarios that pin down what {@link LeaseElector} promises in the places mutation testing found unguarded: the
- * exact instant a term ends, what {@code stop()} waits for and how long, the yield's hold-off, the watch's proof of a
- * missed change, who is told of a new leader, and what operators read. Each states a behaviour of docs/design.md (the
- * section is named in its comment); everything but one test (a plain I/O executor, on real threads) runs in the test
- * thread on a stepped clock ({@link ManualTime}).
+ * exact instant a term ends, what {@code stop()} waits for and how long, the yield's hold-off, the hold of a lease the
+ * candidate created, the watch's proof of a missed change, who is told of a new leader, and what operators read. Each
+ * states a behaviour of docs/design.md (the section is named in its comment); everything but one test (a plain I/O
+ * executor, on real threads) runs in the test thread on a stepped clock ({@link ManualTime}).
  *
- * <p>Mutants of the core that survive {@code dev.leaderpod.core.*} and are equivalent (no behaviour tells them apart):
- *
- * <ul>
- *   <li>{@code LeaseElector} start: {@code cancelNextCycle()} and {@code observed.current(false)}; stop:
- *       {@code cancelNextCycle()}: each is done again by the other of stop and start (a cycle left over from the run
- *       before only returns, as the state is not running), and the current flag is false whenever a watch starts.
- *   <li>{@code LeaseElector} stop: {@code late.set(...)} (and, not covered, the revocation of {@code late}): guards
- *       against a term won on the election thread between {@code stop()} setting {@code stopping} and taking the
- *       term, a race of real threads that {@code startTerm}'s check of {@code stopping} leaves no deterministic way
- *       into.
- *   <li>{@code LeaseElector} the {@code stepDown} of step 1 of the cycle and of a renew answered after the deadline:
- *       the term's deadline timer is queued on the same thread no later than the deadline, so it has stepped down
- *       before any continuation of that cycle runs; the revocation is the same, at the same instant.
- *   <li>{@code LeaseElector} a read's "changed" forced to true for an absent lease (two mutants): only a read that
- *       replaces a trusted watch looks at it, and such a read is made only while a lease is cached, so an absence is
- *       always a change.
- *   <li>{@code LeaseElector} {@code observed.forgetNeverExisted()} after a lost create: the read that follows every
- *       lost race overwrites the hint; if that read fails, the most the hint allows is one more
- *       {@code createIfNeverExisted}, which the store refuses atomically.
- *   <li>{@code LeaseElector.requestCycleWithin}: the rerun asked for while a cycle runs, and the boundary of "sooner
- *       than the cycle already scheduled": a follower's cycle ends with a poll anyway when the watch is gone, and two
- *       equal instants are the same instant.
- *   <li>{@code WatchListener} {@code observed.current(false)} when a watch starts or ends: a watch only starts after
- *       one ended or was distrusted, both of which already cleared the flag, and reads while there is no watch keep it
- *       false.
- *   <li>{@code WatchSupervisor} {@code deliveries++} as {@code --}: only compared for equality with an earlier value.
- *   <li>{@code ObservedLease.expiryNanos} {@code <} as {@code <=}, and {@code LeaseRecord.transitionsOrZero}
- *       {@code < 0} as {@code <= 0}: the two branches give the same value at the boundary.
- * </ul>
- *
- * Not covered, by design: {@code LeaseElector} {@code cycle()} finding a cycle running (a cycle only runs from a timer
- * that is never scheduled while one runs), the catch of work run on the election thread (no step run through it throws
- * unless the clock or the JDK does), and a wait for a task that threw (no task stop waits for can throw).
+ * <p>How to run the mutation tests, the figures, and the surviving mutants with the reason each is left: see
+ * docs/mutation-core.md. The two disabled tests are bugs found on the way, described in their {@code @Disabled}.
  */
 class LeaseElectorMutationKillersTest {
 
@@ -186,6 +156,29 @@ class LeaseElectorMutationKillersTest {
         time.runDue();
     }
 
+    /**
+     * A release whose re-read after a conflict fails is reported once, with its cause, as a release that failed (not as
+     * one that timed out); the lease is left to expire.
+     */
+    @Test
+    void aReleaseWhoseReadAfterAConflictFailsIsReportedOnceWithItsCause() {
+        Candidate a = candidate("a", false).start();
+        a.store.beforeWrite(() -> {
+            a.store.beforeWrite(() -> {});
+            VersionedLease current = shared.get(LEASE).orElseThrow(); // a third party annotates the lease ...
+            shared.update(LEASE, current.record(), current.version());
+            a.store.failNext(1, Kind.UNAVAILABLE); // ... and a's read after the conflict fails
+        });
+        long stoppedAt = time.nanoTime();
+
+        a.elector.stop(Duration.ofSeconds(5));
+
+        assertThat(time.nanoTime()).isEqualTo(stoppedAt);
+        assertThat(log.atLeast(Level.WARN)).containsExactly("WARN orders: lease release failed");
+        assertThat(log.lastThrowable()).isInstanceOf(LeaseStoreException.class).hasMessage("scripted UNAVAILABLE");
+        assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("a");
+    }
+
     /** A prompt stop revokes, releases, says so once, and warns of nothing. */
     @Test
     void aPromptStopReleasesAndWarnsOfNothing() {
@@ -294,6 +287,30 @@ class LeaseElectorMutationKillersTest {
         assertThat(a.elector.snapshot().lastFailure()).isEmpty();
         assertThat(log.atLeast(Level.WARN)).noneMatch(line -> line.contains("could not renew"));
         time.thaw("io-a");
+    }
+
+    /**
+     * A stop that could not finish on time because its election thread stalled, and a start right after it, run one
+     * cycle at a time once the thread goes on: the cycle the stalled thread had scheduled before the stop never runs in
+     * the new run (docs/design.md, "Nothing but stop ends the election": a stopped elector can be started again).
+     */
+    @Test
+    void aStartRightAfterAStopWhoseElectionThreadStalledRunsOneCycleAtATime() {
+        Candidate a = candidate("a", false).start();
+        time.advance(Duration.ofMillis(2500)); // renewed at 2 s; the next renew is due at 4 s
+        time.freeze("election-a");
+        a.elector.stop(Duration.ofMillis(500)); // gives up waiting for the election thread at 3.5 s
+        time.advance(Duration.ofSeconds(1)); // past the renew that was due at 4 s
+        a.clearOps();
+        a.start();
+
+        time.thaw("election-a");
+        time.runDue();
+
+        assertThat(a.ops).containsExactly("get", "acquire");
+        assertThat(a.events).containsExactly("granted:0", "revoked:SHUTDOWN", "granted:1");
+        assertThat(log.atLeast(Level.WARN))
+                .containsExactly("WARN orders: stopping the election loop did not finish within PT0.5S");
     }
 
     /**
@@ -609,6 +626,227 @@ class LeaseElectorMutationKillersTest {
     }
 
     // =========================================================================================================
+    // Third parties cannot make two leaders, Deletion: a lease this candidate creates is held (renewed, not led) for a
+    // lease duration after the create was answered, and only then its term starts
+
+    /**
+     * A watching follower learns of a deletion from its watch and creates the lease at once, without a read; it renews
+     * it once a retry period while it holds it, and leads a lease duration after the create.
+     */
+    @Test
+    void aWatchingFollowerCreatesADeletedLeaseAtOnceWithoutReadingAndLeadsALeaseDurationLater() {
+        Candidate a = candidate("a", true).start();
+        Candidate b = candidate("b", true).start();
+        a.store.failAll(Kind.UNAVAILABLE);
+        long deletedAt = time.nanoTime();
+        b.clearOps();
+        shared.delete(LEASE);
+
+        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(30)))
+                .isTrue();
+
+        assertThat(b.grantedAt).containsExactly(deletedAt + LEASE_DURATION.toNanos());
+        System.out.println("DEBUG "
+                + b.opTimes.stream().map(t -> (t - deletedAt) / 1_000_000).toList());
+        assertThat(b.ops.subList(0, 9))
+                .as("no read: the watch told of the deletion")
+                .containsExactly("create", "renew", "renew", "renew", "renew", "renew", "renew", "renew", "renew");
+        assertThat(b.opTimes.subList(1, 8)).containsExactly(everyRetryPeriodFrom(deletedAt, 7));
+        assertThat(b.opTimes.get(8)).as("the renew that ends the hold").isEqualTo(deletedAt + LEASE_DURATION.toNanos());
+    }
+
+    /**
+     * A polling follower creates a deleted lease on its next poll and holds it without leading: it is the holder at
+     * once (for itself and in its snapshot), renews once a retry period and reads nothing; the renew that ends the hold,
+     * a lease duration after the create, starts its term, with a token above the deleted lease's. From then on it
+     * renews as any leader: one write per retry period, no reads.
+     */
+    @Test
+    void aPollingFollowerCreatesADeletedLeaseAtItsNextPollAndHoldsItWithOneRenewPerRetryPeriod() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", false).start();
+        a.store.failAll(Kind.UNAVAILABLE);
+        long deletedAt = time.nanoTime();
+        shared.delete(LEASE);
+        b.clearOps();
+
+        assertThat(time.advanceUntil(() -> b.ops.contains("create"), STEP, MAX_POLL))
+                .isTrue();
+        assertThat(b.ops).containsExactly("get", "create");
+        long createdAt = b.firstAt("create");
+        assertThat(createdAt).isBetween(deletedAt, deletedAt + MAX_POLL.toNanos());
+        assertThat(b.elector.isLeader()).isFalse();
+        assertThat(b.elector.observedLeader()).contains("b");
+        assertThat(b.elector.snapshot().sinceLastRenew()).contains(Duration.ofNanos(time.nanoTime() - createdAt));
+        assertThat(b.newLeaders).containsExactly("a:0", "b:1");
+        b.clearOps();
+
+        time.advance(Duration.ofNanos(createdAt + LEASE_DURATION.toNanos() - 1 - time.nanoTime()));
+        assertThat(b.elector.isLeader()).as("held, not led").isFalse();
+        assertThat(b.ops).containsOnly("renew");
+        assertThat(b.opTimes).containsExactly(everyRetryPeriodFrom(createdAt, 7));
+        assertThat(b.elector.snapshot().sinceLastRenew())
+                .as("the renews of the hold count as renews")
+                .contains(Duration.ofSeconds(1).minusNanos(1));
+        assertThat(b.elector.snapshot().observed()).isEqualTo(shared.get(LEASE));
+        time.advance(Duration.ofNanos(1));
+
+        assertThat(b.elector.isLeader()).isTrue();
+        assertThat(b.grantedAt).containsExactly(createdAt + LEASE_DURATION.toNanos());
+        assertThat(b.events).containsExactly("granted:1");
+        assertThat(a.revokedAt.get(0)).isLessThan(b.grantedAt.get(0));
+        b.clearOps();
+        time.advance(RENEW_DEADLINE);
+        assertThat(b.ops).containsExactly("renew", "renew", "renew", "renew", "renew");
+    }
+
+    /**
+     * A create whose answer was lost landed all the same: the candidate finds the lease it created on its next read and
+     * holds it, from then, for a lease duration before it leads.
+     */
+    @Test
+    void aCreateWhoseAnswerWasLostIsHeldFromWhenItIsFoundAndThenLed() {
+        existedAndWasDeleted();
+        Candidate b = candidate("b", false);
+        b.store.loseResponseOfNextWrites(1);
+        b.start();
+        assertThat(b.ops).containsExactly("get", "create");
+
+        assertThat(time.advanceUntil(() -> b.ops.size() > 2, STEP, MAX_POLL)).isTrue();
+        assertThat(b.ops.subList(0, 3)).containsExactly("get", "create", "get");
+        long foundAt = b.opTimes.get(2);
+        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(20)))
+                .isTrue();
+
+        assertThat(b.grantedAt).containsExactly(foundAt + LEASE_DURATION.toNanos());
+        assertThat(b.events).containsExactly("granted:0");
+        assertThat(b.ops.subList(3, b.ops.size())).containsOnly("renew");
+        assertThat(log.atLeast(Level.ERROR)).isEmpty();
+    }
+
+    /**
+     * A renew of the hold whose answer was lost landed all the same: the candidate recognises the record as its own
+     * write and holds it on, renewing, from when it found it, rather than waiting it out as somebody else's.
+     */
+    @Test
+    void aHoldRenewWhoseAnswerWasLostIsRecognisedAsOwnAndTheHoldGoesOn() {
+        existedAndWasDeleted();
+        Candidate b = candidate("b", false).start();
+        time.advance(Duration.ofSeconds(3)); // created, and the hold renewed once
+        b.store.loseResponseOfNextWrites(1); // the next renew lands, its answer is lost
+        b.clearOps();
+
+        assertThat(time.advanceUntil(() -> b.ops.contains("get"), STEP, Duration.ofSeconds(5)))
+                .isTrue();
+        long foundAt = b.firstAt("get");
+        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(20)))
+                .isTrue();
+
+        assertThat(b.grantedAt).containsExactly(foundAt + LEASE_DURATION.toNanos());
+        assertThat(b.ops.subList(b.ops.indexOf("get") + 1, b.ops.size()))
+                .as("held on: renewed, not waited out")
+                .containsOnly("renew")
+                .hasSize(9);
+        assertThat(log.lines()).noneMatch(line -> line.contains("was not renewed for"));
+    }
+
+    /** A renew of the hold that fails is tried again; the term still starts a lease duration after the create. */
+    @Test
+    void aHoldRenewThatFailsIsRetriedAndTheTermStartsOnTime() {
+        existedAndWasDeleted();
+        Candidate b = candidate("b", false).start();
+        long createdAt = time.nanoTime();
+        b.store.failNext(1, Kind.UNAVAILABLE); // the first renew of the hold fails
+
+        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(20)))
+                .isTrue();
+
+        assertThat(b.grantedAt).containsExactly(createdAt + LEASE_DURATION.toNanos());
+        assertThat(log.lines())
+                .filteredOn(line -> line.contains(" in a row") || line.contains("succeed again"))
+                .containsExactly(
+                        "WARN b: ScriptedStore orders failed (1 in a row, UNAVAILABLE): scripted UNAVAILABLE. The store"
+                                + " (API server) cannot be reached: check DNS, network policies and that it is up."
+                                + " Staying in the election and retrying with back-off.",
+                        "INFO orders: store calls succeed again after 1 failures");
+    }
+
+    /**
+     * A candidate that created a deleted lease and led it, stopped without releasing it (the store did not answer),
+     * takes its own earlier term back at once when started again: the hold was for the create, not for later terms.
+     */
+    @Test
+    void aTermThatBeganWithAHeldCreateIsTakenBackAtOnceAfterARestart() {
+        existedAndWasDeleted();
+        Candidate b = candidate("b", false).start();
+        time.advance(LEASE_DURATION);
+        assertThat(b.events).containsExactly("granted:0");
+        b.store.failAll(Kind.UNAVAILABLE);
+        b.elector.stop(Duration.ofSeconds(5));
+        b.store.heal();
+        time.advance(Duration.ofSeconds(12));
+        long restartedAt = time.nanoTime();
+
+        b.start();
+
+        assertThat(b.events).containsExactly("granted:0", "revoked:SHUTDOWN", "granted:1");
+        assertThat(b.grantedAt.get(1)).isEqualTo(restartedAt);
+    }
+
+    /**
+     * A higher token seen while the created lease is held (somebody created the lease with it and deleted it again just
+     * before this candidate's create landed) is not written while holding; the term, when it starts, takes a token
+     * above it (docs/design.md, "Fencing tokens strictly increase").
+     */
+    @Test
+    void aHigherTokenSeenWhileHoldingIsExceededByTheTermThatFollows() {
+        existedAndWasDeleted();
+        Candidate b = candidate("b", true);
+        b.store.beforeWrite(() -> {
+            b.store.beforeWrite(() -> {});
+            shared.create(LEASE, new LeaseRecord("x", LEASE_DURATION, wall(), wall(), 40L));
+            shared.delete(LEASE);
+        });
+        b.start();
+        time.advance(Duration.ofSeconds(5));
+        assertThat(b.elector.isLeader()).isFalse();
+        assertThat(shared.get(LEASE).orElseThrow().record().leaseTransitions())
+                .as("held with the token it was created with")
+                .isZero();
+
+        time.advance(LEASE_DURATION);
+
+        assertThat(b.events).containsExactly("granted:41");
+        assertThat(shared.get(LEASE).orElseThrow().record().leaseTransitions()).isEqualTo(41L);
+    }
+
+    /**
+     * A create that conflicted proves the lease exists or existed: the candidate forgets the store's earlier word that
+     * it never existed, even when its read after the conflict fails, and creates it next time as a lease to be held.
+     */
+    @Test
+    void aCreateThatConflictedForgetsThatTheLeaseNeverExistedEvenWhenTheReadAfterItFails() {
+        Candidate b = candidate("b", true);
+        b.store.deliverWatchEvents(false); // a watch that misses every change: b relies on what it read
+        b.store.beforeWrite(() -> {
+            b.store.beforeWrite(() -> {});
+            // somebody creates the lease and deletes it again just before b's create reaches the store ...
+            shared.create(LEASE, new LeaseRecord("x", LEASE_DURATION, wall(), wall(), 0L));
+            shared.delete(LEASE);
+            b.store.failNext(1, Kind.UNAVAILABLE); // ... and b's read after the conflict fails
+        });
+
+        b.start();
+        assertThat(time.advanceUntil(() -> b.ops.contains("renew"), STEP, Duration.ofSeconds(10)))
+                .isTrue();
+
+        assertThat(b.ops.subList(0, b.ops.indexOf("renew")))
+                .as("one create that conflicts, then one that is held")
+                .containsExactly("get", "create", "get", "create");
+        assertThat(b.elector.isLeader()).isFalse();
+    }
+
+    // =========================================================================================================
     // Watch to be fast, poll to be right
 
     /**
@@ -641,6 +879,84 @@ class LeaseElectorMutationKillersTest {
                 .as("b polls within a retry period")
                 .isLessThanOrEqualTo(lostAt + MAX_POLL.toNanos());
         assertThat(b.store.calls("watch")).as("the silent watch was restarted").isEqualTo(1);
+    }
+
+    /**
+     * The same with a watch that cannot be restarted: from the lost race on the follower polls, once a retry period (plus
+     * jitter), rather than wait for renews its dead watch will never deliver.
+     */
+    @Test
+    void aTakeoverThatReliedOnAWatchThatDiedMakesTheFollowerPollWithinARetryPeriod() {
+        shared.create(LEASE, new LeaseRecord("ghost", LEASE_DURATION, wall(), wall(), 3L));
+        Candidate b = candidate("b", true).start();
+        b.store.beforeWrite(() -> {
+            b.store.beforeWrite(() -> {});
+            // b's watch dies without closing, no new one can start, and the holder writes again just before b's
+            // takeover reaches the store
+            b.store.deliverWatchEvents(false);
+            b.store.failWatchesWith(Kind.UNAVAILABLE);
+            VersionedLease released = shared.get(LEASE).orElseThrow();
+            shared.update(LEASE, new LeaseRecord("ghost", LEASE_DURATION, wall(), wall(), 4L), released.version());
+        });
+        VersionedLease current = shared.get(LEASE).orElseThrow();
+        shared.update(LEASE, new LeaseRecord("", Duration.ofSeconds(1), wall(), wall(), 3L), current.version());
+        time.runDue(); // the watch delivered the release: b takes over relying on it, and loses
+        long lostAt = time.nanoTime();
+        assertThat(b.ops).endsWith("acquire", "get");
+        b.clearOps();
+
+        time.advance(MAX_POLL);
+
+        assertThat(b.ops).containsExactly("get");
+        assertThat(b.firstAt("get")).isLessThanOrEqualTo(lostAt + MAX_POLL.toNanos());
+    }
+
+    /**
+     * A follower whose read finds a change its watch did not deliver polls from then on, once a retry period (plus
+     * jitter), until a watch is back; here the watch died without closing and cannot be restarted.
+     */
+    @Test
+    void aFollowerWhoseReadProvesItsWatchDeadPollsWithinARetryPeriod() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3)); // b heard a's renew at 2 s
+        b.store.deliverWatchEvents(false); // b's watch dies without closing ...
+        b.store.failWatchesWith(Kind.UNAVAILABLE); // ... and no new one can start
+        b.clearOps();
+
+        time.advance(Duration.ofSeconds(3)); // b misses a's renew at 4 s: it reads, and finds it
+        assertThat(b.ops).containsExactly("get");
+        long provenAt = b.firstAt("get");
+        time.advance(MAX_POLL);
+
+        assertThat(b.ops).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(b.opTimes.get(1) - provenAt).isLessThanOrEqualTo(MAX_POLL.toNanos());
+        assertThat(a.elector.isLeader()).isTrue();
+    }
+
+    /**
+     * A follower reads as soon as its watch is back and from then on trusts it: a release is taken over at once. Left to
+     * its next poll, that read would never come while the leader renews, as each renew the watch delivers puts the poll
+     * off by another retry period.
+     */
+    @Test
+    void aFollowerReadsTheMomentItsWatchIsBackAndThenTakesOverAReleaseAtOnce() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofMillis(2300));
+        long brokenAt = time.nanoTime();
+        shared.breakWatches(new IOException("connection reset")); // started again a retry period later
+        b.clearOps();
+        b.store.resetCounts();
+
+        time.advance(Duration.ofSeconds(10));
+
+        assertThat(b.store.calls("watch")).isEqualTo(1);
+        assertThat(b.opTimes).contains(brokenAt + RETRY.toNanos());
+        long releasedAt = time.nanoTime();
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+        assertThat(b.grantedAt).containsExactly(releasedAt);
     }
 
     /** Racing another candidate for a release the watch delivered is no fault of the watch: it is kept. */
@@ -714,66 +1030,6 @@ class LeaseElectorMutationKillersTest {
     }
 
     /**
-     * A watching follower learns of a deletion from its watch and creates the lease at once, without a read; it leads
-     * a lease duration after the create.
-     */
-    @Test
-    void aWatchingFollowerCreatesADeletedLeaseAtOnceWithoutReadingAndLeadsALeaseDurationLater() {
-        Candidate a = candidate("a", true).start();
-        Candidate b = candidate("b", true).start();
-        a.store.failAll(Kind.UNAVAILABLE);
-        long deletedAt = time.nanoTime();
-        b.clearOps();
-        shared.delete(LEASE);
-        b.store.resetCounts();
-
-        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(30)))
-                .isTrue();
-
-        assertThat(b.firstAt("create")).isEqualTo(deletedAt);
-        assertThat(b.grantedAt.get(0)).isEqualTo(deletedAt + LEASE_DURATION.toNanos());
-        assertThat(b.store.calls("get")).isZero();
-        assertThat(b.store.calls("create")).isEqualTo(1);
-    }
-
-    /**
-     * A polling follower creates a deleted lease on its next poll and holds it without leading: one renew per retry
-     * period and no reads, then the renew that ends the hold, a lease duration after the create, starts its term (with
-     * a token above the deleted lease's).
-     */
-    @Test
-    void aPollingFollowerCreatesADeletedLeaseAtItsNextPollAndHoldsItWithOneRenewPerRetryPeriod() {
-        Candidate a = candidate("a", false).start();
-        Candidate b = candidate("b", false).start();
-        a.store.failAll(Kind.UNAVAILABLE);
-        long deletedAt = time.nanoTime();
-        shared.delete(LEASE);
-        b.clearOps();
-
-        time.advance(MAX_POLL);
-        assertThat(b.ops).containsExactly("get", "create");
-        long createdAt = b.firstAt("create");
-        assertThat(createdAt).isBetween(deletedAt, deletedAt + MAX_POLL.toNanos());
-        b.clearOps();
-
-        time.advance(Duration.ofNanos(createdAt + LEASE_DURATION.toNanos() - 1 - time.nanoTime()));
-        assertThat(b.elector.isLeader()).as("held, not led").isFalse();
-        assertThat(b.elector.snapshot().observedHolder()).contains("b");
-        assertThat(b.ops).containsOnly("renew");
-        assertThat(b.opTimes)
-                .containsExactly(LongStream.rangeClosed(1, 7)
-                        .map(n -> createdAt + n * RETRY.toNanos())
-                        .boxed()
-                        .toArray(Long[]::new));
-        time.advance(Duration.ofNanos(1));
-
-        assertThat(b.elector.isLeader()).isTrue();
-        assertThat(b.grantedAt).containsExactly(createdAt + LEASE_DURATION.toNanos());
-        assertThat(b.events).containsExactly("granted:1");
-        assertThat(a.revokedAt.get(0)).isLessThan(b.grantedAt.get(0));
-    }
-
-    /**
      * When its watch breaks, a follower whose next check was far off (a lease of another application, checked once a
      * lease duration) polls within a retry period until the watch is back.
      */
@@ -794,6 +1050,77 @@ class LeaseElectorMutationKillersTest {
         assertThat(b.ops).contains("get");
         assertThat(b.firstAt("get")).isLessThanOrEqualTo(brokenAt + MAX_POLL.toNanos());
         assertThat(b.events).isEmpty();
+    }
+
+    /**
+     * A watch that breaks while a read is in flight brings the next check forward to a retry period even when the read
+     * then puts it far off (a lease of another application, checked once a lease duration): the follower polls until
+     * the watch is back.
+     */
+    @Test
+    void aWatchThatBreaksDuringAReadBringsAFarOffCheckForwardToARetryPeriod() {
+        shared.create(LEASE, new LeaseRecord("shipping-1", LEASE_DURATION, wall(), wall(), 3L, "shipping"));
+        Candidate b = candidate("b", true, builder -> builder.application("billing", false));
+        b.store.afterGet(() -> {
+            b.store.afterGet(() -> {});
+            b.store.failWatchesWith(Kind.UNAVAILABLE);
+            shared.breakWatches(new IOException("connection reset")); // b's watch breaks while its first read is out
+        });
+        b.start();
+        long startedAt = time.nanoTime();
+
+        time.advance(MAX_POLL);
+
+        assertThat(b.ops).containsExactly("get", "get");
+        assertThat(b.opTimes.get(1)).isLessThanOrEqualTo(startedAt + MAX_POLL.toNanos());
+    }
+
+    /**
+     * A follower that read a change its watch had not delivered polls until the watch proves itself. A watch that was
+     * only late (it delivered within a retry period) is kept, and once the follower has read again it trusts the watch:
+     * a release is taken over at once.
+     */
+    @Disabled(
+            "bug: after a read finds a change the watch had not delivered, a watch that was only late is kept, but the"
+                    + " follower never trusts it again while the leader renews: each renew the watch delivers puts its poll off"
+                    + " by another retry period, so the read that would restore the trust never comes, and a release is taken"
+                    + " over only a poll (2 to 2.4 s) later, not at once")
+    @Test
+    void aFollowerWhoseLateWatchWasKeptTakesOverAReleaseAtOnce() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true);
+        b.store.watchEventsVia(time.executor("watch-b"));
+        b.start();
+        time.advance(Duration.ofSeconds(3)); // b heard a's renew at 2 s
+        time.freeze("watch-b"); // b's watch lags: a's renew at 4 s reaches it late
+        b.clearOps();
+        b.store.resetCounts();
+        time.advance(Duration.ofSeconds(2)); // b misses that renew: it reads, and finds it
+        assertThat(b.ops).containsExactly("get");
+
+        time.thaw("watch-b"); // within a retry period: the watch was only late
+        time.advance(Duration.ofSeconds(10));
+        assertThat(b.store.calls("watch")).as("the late watch is kept").isZero();
+        long releasedAt = time.nanoTime();
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+
+        assertThat(b.grantedAt).containsExactly(releasedAt);
+    }
+
+    /** docs/design.md, "One write per renew": a term starts with one write, then the leader writes once a retry period. */
+    @Disabled("bug: a watching candidate writes the lease twice when its term starts. Its watch delivers the write that"
+            + " starts the term before the write's answer, while it does not lead yet; the write is then taken for an"
+            + " earlier term of its own, to be taken back at once, and a renew follows in the same instant")
+    @Test
+    void aWatchingCandidateWritesOnceWhenItsTermStarts() {
+        Candidate a = candidate("a", true).start();
+        assertThat(a.elector.isLeader()).isTrue();
+        assertThat(a.ops).containsExactly("get", "create");
+
+        time.advance(RETRY);
+
+        assertThat(a.ops).containsExactly("get", "create", "renew");
     }
 
     /**
@@ -1000,6 +1327,39 @@ class LeaseElectorMutationKillersTest {
                 .containsExactly("ERROR orders: unexpected failure in the election loop; retrying in PT2S");
     }
 
+    /**
+     * Handling a change the watch delivered that fails (here: the clock) is logged, and the follower reads within a
+     * retry period rather than rely on the change it could not handle, even when its next check was a lease duration
+     * off (a lease of another application).
+     */
+    @Test
+    void aFailureWhileHandlingAWatchedChangeIsLoggedAndTheFollowerReadsWithinARetryPeriod() {
+        VersionedLease foreign =
+                shared.create(LEASE, new LeaseRecord("shipping-1", LEASE_DURATION, wall(), wall(), 3L, "shipping"));
+        FailingClock clock = new FailingClock(time.clock());
+        Candidate b = candidate(
+                        "b",
+                        true,
+                        builder -> builder.application("billing", false).clock(clock))
+                .start();
+        time.advance(Duration.ofSeconds(3));
+        b.clearOps();
+        log.clear();
+        clock.failNextNanoTime = true;
+        long renewedAt = time.nanoTime();
+
+        shared.update(
+                LEASE,
+                new LeaseRecord("shipping-1", LEASE_DURATION, wall(), wall(), 3L, "shipping"),
+                foreign.version()); // the other application's leader renews; b's watch delivers it
+        time.advance(MAX_POLL);
+
+        assertThat(log.atLeast(Level.ERROR))
+                .containsExactly("ERROR orders: unexpected failure in the election loop; retrying in PT2S");
+        assertThat(b.ops).containsExactly("get");
+        assertThat(b.firstAt("get")).isLessThanOrEqualTo(renewedAt + MAX_POLL.toNanos());
+    }
+
     // =========================================================================================================
     // The public view
 
@@ -1022,6 +1382,22 @@ class LeaseElectorMutationKillersTest {
         assertThat(a.elector.snapshot().sinceLastRenew()).contains(Duration.ofMillis(500));
         a.elector.stop(Duration.ofSeconds(5));
         assertThat(a.elector.isCurrent(term)).isFalse();
+    }
+
+    @Test
+    void theObservedLeaderIsTheHolderLastSeenAndNoneWhileTheLeaseIsFreeOrNotYetSeen() {
+        Candidate a = candidate("a", false);
+        Candidate b = candidate("b", false);
+        assertThat(a.elector.observedLeader()).as("nothing seen yet").isEmpty();
+
+        a.start();
+        b.start();
+        assertThat(a.elector.observedLeader()).contains("a");
+        assertThat(b.elector.observedLeader()).contains("a");
+
+        a.elector.yieldLeadership();
+        time.runDue();
+        assertThat(a.elector.observedLeader()).as("released").isEmpty();
     }
 
     @Test
@@ -1056,10 +1432,24 @@ class LeaseElectorMutationKillersTest {
         return time.clock().wallTime();
     }
 
+    /** A lease that existed and was deleted: the store cannot prove it never existed, so a created one is held. */
+    private void existedAndWasDeleted() {
+        shared.create(LEASE, new LeaseRecord("ghost", LEASE_DURATION, wall(), wall(), null));
+        shared.delete(LEASE);
+    }
+
+    private static Long[] everyRetryPeriodFrom(long start, int count) {
+        return LongStream.rangeClosed(1, count)
+                .map(n -> start + n * RETRY.toNanos())
+                .boxed()
+                .toArray(Long[]::new);
+    }
+
     /** A clock whose wall time can be made to fail once: a failure of the algorithm's own step. */
     private static final class FailingClock implements ElectionClock {
         private final ElectionClock delegate;
         volatile boolean failNextWallTime;
+        volatile boolean failNextNanoTime;
 
         FailingClock(ElectionClock delegate) {
             this.delegate = delegate;
@@ -1067,6 +1457,10 @@ class LeaseElectorMutationKillersTest {
 
         @Override
         public long nanoTime() {
+            if (failNextNanoTime) {
+                failNextNanoTime = false;
+                throw new IllegalStateException("a clock bug");
+            }
             return delegate.nanoTime();
         }
 

@@ -135,6 +135,53 @@ class OwnTermsTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Leases this candidate created: held before their term starts (docs/design.md, "Third parties cannot make two
+    // leaders", Deletion)
+
+    @Test
+    void aCreatedLeaseIsAnUnstartedCreateOfOursUntilItsTermStarts() {
+        own.sentCreate(T0);
+
+        assertThat(own.unstartedCreate(lease("me", T0, "1").record())).isTrue();
+        assertThat(own.unstartedCreate(lease("me", T0.plusNanos(1_000), "1").record()))
+                .as("another acquire time")
+                .isFalse();
+        assertThat(own.unstartedCreate(lease("other", T0, "1").record()))
+                .as("another holder")
+                .isFalse();
+
+        own.started(T0);
+        assertThat(own.unstartedCreate(lease("me", T0, "1").record())).isFalse();
+    }
+
+    @Test
+    void aCreateThatConflictedIsNoUnstartedCreateOfOurs() {
+        own.sentCreate(T0);
+        own.sentCreate(T0.plusSeconds(1));
+
+        own.lost(T0);
+
+        assertThat(own.unstartedCreate(lease("me", T0, "1").record())).isFalse();
+        assertThat(own.unstartedCreate(lease("me", T0.plusSeconds(1), "1").record()))
+                .isTrue();
+    }
+
+    @Test
+    void onlyTheLastEightUnstartedCreatesAreRemembered() {
+        for (int i = 0; i < 9; i++) {
+            own.sentCreate(T0.plusSeconds(i));
+        }
+
+        assertThat(own.unstartedCreate(lease("me", T0, "1").record()))
+                .as("the oldest is forgotten")
+                .isFalse();
+        assertThat(own.unstartedCreate(lease("me", T0.plusSeconds(1), "1").record()))
+                .isTrue();
+        assertThat(own.unstartedCreate(lease("me", T0.plusSeconds(8), "1").record()))
+                .isTrue();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // The current term: identity and acquire time
 
     @Test

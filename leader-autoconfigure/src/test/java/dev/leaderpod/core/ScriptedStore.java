@@ -25,6 +25,7 @@ final class ScriptedStore implements LeaseStore {
     private volatile LeaseStoreException.Kind watchFailure;
     private volatile boolean watchable = true;
     private volatile boolean deliverWatchEvents = true;
+    private volatile java.util.concurrent.Executor watchEvents = Runnable::run;
     private LeaseStoreException.Kind failingWith;
     private final AtomicInteger lostResponses = new AtomicInteger();
     private final List<AssertionError> failedAssertions = new ArrayList<>();
@@ -102,6 +103,14 @@ final class ScriptedStore implements LeaseStore {
     /** Whether changes reach this candidate's watch (false: a watch that silently misses events). */
     void deliverWatchEvents(boolean deliver) {
         this.deliverWatchEvents = deliver;
+    }
+
+    /**
+     * Changes reach this candidate's watch through {@code executor} (by default at once): an executor of
+     * {@link ManualTime} that is frozen holds them back, as a watch that lags behind under load.
+     */
+    void watchEventsVia(java.util.concurrent.Executor executor) {
+        this.watchEvents = executor;
     }
 
     /**
@@ -210,7 +219,7 @@ final class ScriptedStore implements LeaseStore {
                     @Override
                     public void onChange(Optional<VersionedLease> lease) {
                         if (deliverWatchEvents) {
-                            watcher.onChange(lease);
+                            watchEvents.execute(() -> watcher.onChange(lease));
                         }
                     }
 
