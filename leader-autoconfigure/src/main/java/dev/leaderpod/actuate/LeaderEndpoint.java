@@ -175,32 +175,14 @@ public class LeaderEndpoint {
         static LeaderDescriptor of(LeaseElector elector, Map<String, LeaseElector> named) {
             Map<String, LeaderDescriptor> elections = new LinkedHashMap<>();
             named.forEach((name, namedElector) -> elections.put(name, of(LeaseStatus.of(namedElector))));
-            LeaderDescriptor descriptor = of(LeaseStatus.of(elector));
-            return elections.isEmpty() ? descriptor : descriptor.withElections(elections);
-        }
-
-        private LeaderDescriptor withElections(Map<String, LeaderDescriptor> elections) {
-            return new LeaderDescriptor(
-                    lease,
-                    identity,
-                    leader,
-                    holder,
-                    leaseTransitions,
-                    acquireTime,
-                    renewTime,
-                    leaseDuration,
-                    lastObservedChangeAge,
-                    lastRenewAge,
-                    renewOverdue,
-                    watching,
-                    consecutiveFailures,
-                    lastFailure,
-                    term,
-                    settings,
-                    Collections.unmodifiableMap(elections));
+            return of(LeaseStatus.of(elector), elections.isEmpty() ? null : Collections.unmodifiableMap(elections));
         }
 
         static LeaderDescriptor of(LeaseStatus status) {
+            return of(status, null);
+        }
+
+        private static LeaderDescriptor of(LeaseStatus status, Map<String, LeaderDescriptor> elections) {
             ElectionSnapshot snapshot = status.snapshot();
             Optional<LeaseRecord> record = status.record();
             return new LeaderDescriptor(
@@ -223,7 +205,8 @@ public class LeaderEndpoint {
                             .map(kind -> kind.name().toLowerCase(Locale.ROOT))
                             .orElse(null),
                     snapshot.term().map(TermDescriptor::of).orElse(null),
-                    TimingsDescriptor.of(status.settings()));
+                    TimingsDescriptor.of(status.settings()),
+                    elections);
         }
     }
 
