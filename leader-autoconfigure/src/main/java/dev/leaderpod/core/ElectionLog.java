@@ -270,8 +270,12 @@ final class ElectionLog {
                 token);
     }
 
-    void released() {
-        log.info("{} released {}", identity, described);
+    void released(String successor) {
+        if (successor == null) {
+            log.info("{} released {}", identity, described);
+        } else {
+            log.info("{} released {} to {}", identity, described, successor);
+        }
     }
 
     void couldNotRelease(Throwable e) {

@@ -109,6 +109,7 @@ public final class LeaseElector implements Leadership {
     private final ElectionMonitor monitor;
     private final ElectionClock clock;
     private final boolean watchEnabled;
+    private final Candidacy candidacy;
 
     private final Backoff backoff;
     private final ElectionLog log;
@@ -139,6 +140,7 @@ public final class LeaseElector implements Leadership {
         this.monitor = builder.monitor;
         this.clock = builder.clock;
         this.watchEnabled = builder.watch;
+        this.candidacy = builder.candidacy;
         this.backoff = new Backoff(settings, builder.random);
         this.log = new ElectionLog(store.describe(name), settings, clock);
         this.observed = new ObservedLease(clock, settings.leaseDuration());
@@ -287,6 +289,7 @@ public final class LeaseElector implements Leadership {
         }
         // 2. Stop the loop and the watch on the election thread; a term won meanwhile is revoked too.
         AtomicReference<VersionedLease> toRelease = new AtomicReference<>();
+        AtomicReference<String> successor = new AtomicReference<>();
         AtomicReference<Term> late = new AtomicReference<>();
         AtomicReference<Future<?>> watchClosed = new AtomicReference<>();
         threads.await(
@@ -297,6 +300,7 @@ public final class LeaseElector implements Leadership {
                     VersionedLease mine = observed.lease();
                     if (mine != null && ownTerms.wrote(mine, clock.nanoTime())) {
                         toRelease.set(mine);
+                        successor.set(candidacy.successor());
                     }
                 }),
                 deadline,
@@ -307,7 +311,9 @@ public final class LeaseElector implements Leadership {
         // 3. Release on an I/O thread, waiting at most until the deadline.
         if (toRelease.get() != null
                 && !threads.await(
-                        threads.onIoThread(() -> releaseBlocking(toRelease.get())), deadline, "lease release")) {
+                        threads.onIoThread(() -> releaseBlocking(toRelease.get(), successor.get())),
+                        deadline,
+                        "lease release")) {
             log.releaseTimedOut(timeout);
         }
         // 4. The watch's close, started in step 2, ends within the same deadline: no connection outlives stop().
@@ -320,9 +326,21 @@ public final class LeaseElector implements Leadership {
     /**
      * Gives leadership up: revokes, releases the lease so another candidate can take it at once, and rejoins as a
      * follower that does not try to take it back for one lease duration. Does nothing when not leading. Returns at
-     * once.
+     * once. The release names the {@link Candidacy#successor() candidacy's successor}, if it has one.
      */
     public void yieldLeadership() {
+        yieldLeadership(null);
+    }
+
+    /**
+     * Hands leadership to {@code successor}: like {@link #yieldLeadership()}, but the release names it, and other
+     * candidates let it take the lease first for two retry periods (docs/design.md, "Hand-over to a successor"). A
+     * successor that does not take it in that time leaves it to anyone. Never two leaders: the successor takes the
+     * lease with the same compare-and-set as any candidate.
+     *
+     * @param successor the identity of the candidate to hand over to, or null for the candidacy's choice
+     */
+    public void yieldLeadership(String successor) {
         threads.whileRunning(() -> {
             Term term = leading.get();
             if (term == null || !leading.compareAndSet(term, null)) {
@@ -330,25 +348,26 @@ public final class LeaseElector implements Leadership {
             }
             holdOff.begin();
             // Drain first (the listeners), then release.
+            String to = successor != null ? successor : candidacy.successor();
             listeners.stopped(
-                    term.info(), RevocationReason.YIELDED, () -> threads.whileRunning(this::releaseAfterYield));
+                    term.info(), RevocationReason.YIELDED, () -> threads.whileRunning(() -> releaseAfterYield(to)));
         });
     }
 
-    private void releaseAfterYield() {
+    private void releaseAfterYield(String successor) {
         VersionedLease mine = observed.lease();
         if (leading.get() != null || mine == null || !ownTerms.wrote(mine, clock.nanoTime())) {
             return;
         }
         calls.call(
                 StoreOperation.RELEASE,
-                () -> store.update(name, writes.release(mine.record()), mine.version()),
+                () -> store.update(name, writes.release(mine.record(), successor), mine.version()),
                 out -> {
                     if (out.failed()) {
                         log.couldNotRelease(out.failure());
                     } else {
                         see(out.value());
-                        log.released();
+                        log.released(successor);
                     }
                     cycles.request(Math.max(0, holdOff.remainingNanos()));
                 });
@@ -359,7 +378,7 @@ public final class LeaseElector implements Leadership {
      * that very term. Never another term of ours: a release that outlives this stop must not release the term of the
      * next start.
      */
-    private void releaseBlocking(VersionedLease mine) {
+    private void releaseBlocking(VersionedLease mine, String successor) {
         Instant term = mine.record().acquireTime();
         for (int attempt = 0;
                 attempt < 2
@@ -368,8 +387,8 @@ public final class LeaseElector implements Leadership {
                         && term.equals(mine.record().acquireTime());
                 attempt++) {
             try {
-                store.update(name, writes.release(mine.record()), mine.version());
-                log.released();
+                store.update(name, writes.release(mine.record(), successor), mine.version());
+                log.released(successor);
                 return;
             } catch (LeaseConflictException e) {
                 mine = store.get(name).orElse(null); // maybe only our cache was stale
@@ -515,7 +534,18 @@ public final class LeaseElector implements Leadership {
             return;
         }
 
-        // 10. Free, expired, or ours from an earlier term: start a new term with a token above any seen.
+        // 10. Free for us, but maybe not yet: a release handed to another candidate is left to it for a while, and a
+        //     lease free for all is left to candidates with less patience first (docs/design.md, "Spreading
+        // elections").
+        if (!ownEarlierTerm) {
+            long wait = untilFreeForUsNanos(record);
+            if (wait > 0) {
+                finishCycle(wait);
+                return;
+            }
+        }
+
+        // 11. Free, expired, or ours from an earlier term: start a new term with a token above any seen.
         acquire(lease, fromWatch);
     }
 
@@ -742,6 +772,27 @@ public final class LeaseElector implements Leadership {
         listeners.seen(written.record());
     }
 
+    /**
+     * Nanoseconds until this candidate may take {@code record}, released or expired as observed: the successor a
+     * release names takes it at once; others wait out the successor's turn, then their candidacy's patience.
+     */
+    private long untilFreeForUsNanos(LeaseRecord record) {
+        boolean released = ObservedLease.isRelease(record);
+        if (released && record.successor() != null && record.successor().equals(identity)) {
+            return 0;
+        }
+        long freeAt = observed.changedAtNanos() + (released ? 0 : observed.expiryNanos(record));
+        if (released && record.namesSuccessorOtherThan(identity)) {
+            freeAt += successorTurnNanos();
+        }
+        return freeAt + candidacy.patience().toNanos() - clock.nanoTime();
+    }
+
+    /** How long a named successor has to take a release before anyone may: two retry periods, enough to poll once. */
+    private long successorTurnNanos() {
+        return settings.retryPeriod().toNanos() * 2;
+    }
+
     /** How long a watching follower waits for the leader's next renew before it reads for itself. */
     private long heartbeatNanos() {
         return settings.retryPeriod().toNanos() * 5 / 4;
@@ -825,8 +876,11 @@ public final class LeaseElector implements Leadership {
             return backoff.poll();
         }
         LeaseRecord record = lease.record();
-        if (ownTerms.wrote(lease, clock.nanoTime()) || ObservedLease.isRelease(record)) {
+        if (ownTerms.wrote(lease, clock.nanoTime())) {
             return 0;
+        }
+        if (ObservedLease.isRelease(record)) {
+            return Math.max(0, untilFreeForUsNanos(record));
         }
         // With a healthy watch a follower need not poll: it tries when the lease would expire, and reads if the
         // leader's renews stop arriving (a dead leader, or a watch that died without closing).
@@ -902,6 +956,7 @@ public final class LeaseElector implements Leadership {
         private RandomGenerator random = new SplittableRandom();
         private String application;
         private boolean allowOtherApplications;
+        private Candidacy candidacy = Candidacy.EAGER;
 
         private Builder(ElectionSettings settings, LeaseStore store) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -959,6 +1014,12 @@ public final class LeaseElector implements Leadership {
         public Builder application(String application, boolean allowOtherApplications) {
             this.application = (application == null || application.isBlank()) ? null : application;
             this.allowOtherApplications = allowOtherApplications;
+            return this;
+        }
+
+        /** How this candidate takes part beside the lease rules (default {@link Candidacy#EAGER}). */
+        public Builder candidacy(Candidacy candidacy) {
+            this.candidacy = Objects.requireNonNull(candidacy, "candidacy");
             return this;
         }
 

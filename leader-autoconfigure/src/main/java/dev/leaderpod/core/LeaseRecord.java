@@ -19,6 +19,8 @@ import java.time.Instant;
  * @param application the application the lease belongs to (its {@code spring.application.name}), or {@code null}
  *     when unknown; a candidate of another application refuses the lease (see docs/design.md, "One lease, one
  *     application")
+ * @param successor in a released lease, the candidate its holder handed it to, or {@code null}: other candidates let
+ *     the successor take it first for a bounded time (docs/design.md, "Hand-over to a successor")
  */
 public record LeaseRecord(
         String holderIdentity,
@@ -26,16 +28,28 @@ public record LeaseRecord(
         Instant acquireTime,
         Instant renewTime,
         Long leaseTransitions,
-        String application) {
+        String application,
+        String successor) {
 
-    /** A record that names no application. */
+    /** A record that names no successor. */
+    public LeaseRecord(
+            String holderIdentity,
+            Duration leaseDuration,
+            Instant acquireTime,
+            Instant renewTime,
+            Long leaseTransitions,
+            String application) {
+        this(holderIdentity, leaseDuration, acquireTime, renewTime, leaseTransitions, application, null);
+    }
+
+    /** A record that names no application and no successor. */
     public LeaseRecord(
             String holderIdentity,
             Duration leaseDuration,
             Instant acquireTime,
             Instant renewTime,
             Long leaseTransitions) {
-        this(holderIdentity, leaseDuration, acquireTime, renewTime, leaseTransitions, null);
+        this(holderIdentity, leaseDuration, acquireTime, renewTime, leaseTransitions, null, null);
     }
 
     /** Whether somebody holds the lease. */
@@ -51,5 +65,10 @@ public record LeaseRecord(
     /** The transition count, treating a missing or negative value as zero. */
     public long transitionsOrZero() {
         return (leaseTransitions == null || leaseTransitions < 0) ? 0 : leaseTransitions;
+    }
+
+    /** Whether the record names a successor other than {@code identity}. */
+    public boolean namesSuccessorOtherThan(String identity) {
+        return successor != null && !successor.isEmpty() && !successor.equals(identity);
     }
 }

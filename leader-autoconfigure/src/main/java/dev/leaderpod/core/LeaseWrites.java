@@ -72,14 +72,17 @@ final class LeaseWrites {
     /**
      * The release of {@code mine}: no holder and the 1 s duration that tells every candidate it may take the lease at
      * once; the acquire time and the token stay, so tokens keep growing.
+     *
+     * @param successor the candidate the lease is handed to, or null for anyone
      */
-    LeaseRecord release(LeaseRecord mine) {
+    LeaseRecord release(LeaseRecord mine, String successor) {
         return new LeaseRecord(
                 "",
                 ObservedLease.RELEASED_DURATION,
                 mine.acquireTime(),
                 clock.wallTime(),
                 mine.leaseTransitions(),
-                mine.application() != null ? mine.application() : application);
+                mine.application() != null ? mine.application() : application,
+                successor);
     }
 }

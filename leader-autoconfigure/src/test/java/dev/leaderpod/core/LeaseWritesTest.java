@@ -51,12 +51,12 @@ class LeaseWritesTest {
     @Test
     void aReleaseClearsTheHolderSetsTheReleaseDurationAndKeepsTheTermsTokenAndApplication() {
         LeaseRecord mine = new LeaseRecord("me", LEASE_DURATION, START, START, 5L, "theirs");
-        LeaseRecord released = writes.release(mine);
+        LeaseRecord released = writes.release(mine, null);
 
         assertThat(released)
                 .isEqualTo(new LeaseRecord("", ObservedLease.RELEASED_DURATION, START, clock.wallTime(), 5L, "theirs"));
         assertThat(ObservedLease.isRelease(released)).isTrue();
-        assertThat(writes.release(new LeaseRecord("me", LEASE_DURATION, START, START, 5L, null))
+        assertThat(writes.release(new LeaseRecord("me", LEASE_DURATION, START, START, 5L, null), null)
                         .application())
                 .as("ours when the lease names none")
                 .isEqualTo("orders-app");
