@@ -415,6 +415,118 @@ class LeaseElectorTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Hand-over to a successor; patience (docs/design.md, "Hand-over to a successor", "Spreading elections")
+
+    @Test
+    void aYieldToASuccessorHandsOverToItWhileOtherFollowersLetItGo() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        Candidate c = candidate("c").start();
+
+        a.elector.yieldLeadership("c");
+        time.runDue();
+
+        assertThat(c.events).containsExactly("granted:1");
+        assertThat(b.events).isEmpty();
+        assertThat(b.store.calls("update")).as("b never raced the successor").isZero();
+        assertThat(shared.get(LEASE).orElseThrow().record().successor())
+                .as("a new term names no successor")
+                .isNull();
+    }
+
+    @Test
+    void theReleaseNamesTheSuccessorAndOthersWaitTwoRetryPeriodsForIt() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+
+        a.elector.yieldLeadership("gone-away");
+        time.runDue();
+        LeaseRecord released = shared.get(LEASE).orElseThrow().record();
+        assertThat(released.isHeld()).isFalse();
+        assertThat(released.successor()).isEqualTo("gone-away");
+
+        time.advance(RETRY.multipliedBy(2).minus(STEP));
+        assertThat(b.elector.isLeader()).as("still the successor's turn").isFalse();
+        time.advance(STEP.multipliedBy(2));
+        assertThat(b.events).containsExactly("granted:1");
+    }
+
+    @Test
+    void stopHandsTheLeaseToTheCandidacysSuccessor() {
+        Candidate a = candidate(
+                        "a",
+                        Duration.ZERO,
+                        true,
+                        builder -> builder.candidacy(new Candidacy() {
+                            @Override
+                            public String successor() {
+                                return "c";
+                            }
+                        }))
+                .start();
+        Candidate b = candidate("b").start();
+        Candidate c = candidate("c").start();
+
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+
+        assertThat(c.events).containsExactly("granted:1");
+        assertThat(b.events).isEmpty();
+    }
+
+    @ParameterizedTest(name = "the first follower is patient: {0}")
+    @ValueSource(booleans = {true, false})
+    void theLessPatientCandidateTakesAnExpiredLeaseFirst(boolean firstIsPatient) {
+        Candidate a = candidate("a").start();
+        Candidate first = candidate(
+                        "b",
+                        Duration.ZERO,
+                        true,
+                        builder -> builder.candidacy(firstIsPatient ? patience(RETRY) : Candidacy.EAGER))
+                .start();
+        Candidate second = candidate(
+                        "c",
+                        Duration.ZERO,
+                        true,
+                        builder -> builder.candidacy(firstIsPatient ? Candidacy.EAGER : patience(RETRY)))
+                .start();
+        Candidate eager = firstIsPatient ? second : first;
+        Candidate patient = firstIsPatient ? first : second;
+
+        a.store.failAll(Kind.UNAVAILABLE); // a crashes, as far as the others can tell
+        time.advanceUntil(() -> eager.elector.isLeader() || patient.elector.isLeader(), STEP, Duration.ofSeconds(30));
+
+        assertThat(eager.elector.isLeader()).isTrue();
+        assertThat(patient.events).isEmpty();
+    }
+
+    @Test
+    void patienceOnlyDelaysATakeover() {
+        Candidate a = candidate("a").start();
+        Candidate patient = candidate("patient", Duration.ZERO, true, builder -> builder.candidacy(patience(RETRY)));
+        patient.start();
+
+        a.store.failAll(Kind.UNAVAILABLE);
+        long lastRenew = lastSuccessfulRenewOf(a); // the patient saw it through its watch at once
+        time.advanceUntil(patient.elector::isLeader, STEP, Duration.ofSeconds(60));
+
+        assertThat(patient.elector.isLeader()).isTrue();
+        assertThat(Duration.ofNanos(time.nanoTime() - lastRenew))
+                .as("expiry, then the patience, then at most one step of the test's clock")
+                .isBetween(
+                        LEASE_DURATION.plus(RETRY), LEASE_DURATION.plus(RETRY).plus(STEP));
+    }
+
+    private static Candidacy patience(Duration patience) {
+        return new Candidacy() {
+            @Override
+            public Duration patience() {
+                return patience;
+            }
+        };
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // Nothing but stop ends the election; fencing tokens strictly increase
 
     @Test
