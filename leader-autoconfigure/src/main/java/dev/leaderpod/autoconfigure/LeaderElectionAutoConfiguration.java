@@ -1,5 +1,7 @@
 package dev.leaderpod.autoconfigure;
 
+import dev.leaderpod.core.Candidacy;
+import dev.leaderpod.core.ElectionClock;
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
@@ -7,13 +9,17 @@ import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.core.PresenceStore;
 import dev.leaderpod.events.LeaderEventPublishingListener;
+import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -65,9 +71,11 @@ public class LeaderElectionAutoConfiguration {
             LeaseStore leaseStore,
             ObjectProvider<LeadershipListener> listeners,
             ObjectProvider<ElectionMonitor> monitors,
+            ObjectProvider<ElectionSpreader> spreader,
             Environment environment) {
         return LeaseElector.builder(settings, leaseStore)
                 .runtime(runtime)
+                .candidacy(candidacy(spreader))
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
                 .watch(properties.isWatch())
@@ -88,6 +96,7 @@ public class LeaderElectionAutoConfiguration {
             ElectionRuntime runtime,
             LeaseStore leaseStore,
             ObjectProvider<ElectionListenerFactory> listenerFactories,
+            ObjectProvider<ElectionSpreader> spreader,
             Environment environment) {
         NamedElections named = new NamedElections(
                 settings,
@@ -95,7 +104,8 @@ public class LeaderElectionAutoConfiguration {
                 leaseStore,
                 runtime,
                 listenerFactories,
-                environment.getProperty("spring.application.name"));
+                environment.getProperty("spring.application.name"),
+                candidacy(spreader));
         // Drain, then one release attempt that may need a conflict re-read: two requests.
         return new LeaderElections(
                 leaseElector,
@@ -103,7 +113,44 @@ public class LeaderElectionAutoConfiguration {
                 properties.getElections().keySet(),
                 elector -> properties
                         .getDrainTimeout()
-                        .plus(elector.settings().requestTimeout().multipliedBy(2)));
+                        .plus(elector.settings().requestTimeout().multipliedBy(2)),
+                spreader.getIfAvailable());
+    }
+
+    /**
+     * Spreads the elections over the live candidates when this instance takes part in two or more (docs/design.md,
+     * "Spreading elections"); needs a store that keeps presence.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(PresenceStore.class)
+    @ConditionalOnProperty(prefix = "leader.spread", name = "enabled", matchIfMissing = true)
+    ElectionSpreader leaderElectionSpreader(
+            LeaderProperties properties,
+            ElectionSettings settings,
+            ElectionRuntime runtime,
+            PresenceStore presenceStore,
+            ObjectProvider<LeaderElections> elections) {
+        Duration interval = properties.getSpread().getPresenceInterval();
+        if (interval == null || interval.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new LeaderConfigurationException(
+                    "leader.spread.presence-interval", String.valueOf(interval), "must be at least 1s");
+        }
+        Map<String, String> metadata = Map.copyOf(properties.getSpread().getMetadata());
+        return new ElectionSpreader(
+                settings.identity(),
+                presenceStore,
+                runtime,
+                ElectionClock.system(),
+                interval,
+                settings.retryPeriod(),
+                () -> elections.getObject().electors().values(),
+                () -> metadata);
+    }
+
+    private static Candidacy candidacy(ObjectProvider<ElectionSpreader> spreader) {
+        ElectionSpreader available = spreader.getIfAvailable();
+        return available == null ? Candidacy.EAGER : available.candidacy();
     }
 
     @Bean

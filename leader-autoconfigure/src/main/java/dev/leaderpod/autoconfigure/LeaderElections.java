@@ -4,11 +4,13 @@ import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -40,6 +42,7 @@ public final class LeaderElections {
     private final LeaseElector defaultElector;
     private final Function<String, Leadership> namedElections;
     private final Function<LeaseElector, Duration> stopTimeout;
+    private final ElectionSpreader spreader;
     private final Map<String, Leadership> named = new TreeMap<>();
     private boolean running;
 
@@ -50,13 +53,16 @@ public final class LeaderElections {
      * @param configured the names of the elections configured under {@code leader.elections}, which run even if
      *     no annotation names them
      * @param stopTimeout how long the stop of an elector may take: its drain, then its release
+     * @param spreader spreads the elections over the live candidates, or null
      */
     LeaderElections(
             LeaseElector defaultElector,
             Function<String, Leadership> namedElections,
             Set<String> configured,
-            Function<LeaseElector, Duration> stopTimeout) {
+            Function<LeaseElector, Duration> stopTimeout,
+            ElectionSpreader spreader) {
         this.defaultElector = defaultElector;
+        this.spreader = spreader;
         this.namedElections = namedElections;
         this.stopTimeout = stopTimeout;
         for (String name : configured) {
@@ -176,6 +182,14 @@ public final class LeaderElections {
                 elector.start();
             }
         }
+        if (spreader != null) {
+            spreader.start();
+        }
+    }
+
+    /** Spreads the elections over the live candidates, if this instance takes part in two or more; else empty. */
+    public Optional<ElectionSpreader> spreader() {
+        return Optional.ofNullable(spreader).filter(ElectionSpreader::isRunning);
     }
 
     /**
@@ -185,6 +199,9 @@ public final class LeaderElections {
      * unless leader-only work outlives the drain timeout.
      */
     void stop() {
+        if (spreader != null) {
+            spreader.leave(); // nobody hands this instance an election while it stops; its releases name successors
+        }
         List<LeaseElector> electors;
         synchronized (this) {
             running = false;

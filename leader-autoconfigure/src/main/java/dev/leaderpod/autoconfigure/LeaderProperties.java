@@ -64,6 +64,8 @@ public class LeaderProperties {
      */
     private final Map<String, Election> elections = new LinkedHashMap<>();
 
+    private final Spread spread = new Spread();
+
     private final Local local = new Local();
 
     private final Kubernetes kubernetes = new Kubernetes();
@@ -168,6 +170,10 @@ public class LeaderProperties {
         return elections;
     }
 
+    public Spread getSpread() {
+        return spread;
+    }
+
     public Local getLocal() {
         return local;
     }
@@ -248,6 +254,48 @@ public class LeaderProperties {
 
         public void setRequestTimeout(Duration requestTimeout) {
             this.requestTimeout = requestTimeout;
+        }
+    }
+
+    /**
+     * Spreading the elections over the live candidates, so that each leads its fair share of them. Applies when this
+     * instance takes part in two elections or more.
+     */
+    public static class Spread {
+
+        /**
+         * Whether each live candidate leads only its fair share of the elections, ⌊E/N⌋ or ⌈E/N⌉, handing the others
+         * over gracefully. Off: whoever comes first leads, as with one election.
+         */
+        private boolean enabled = true;
+
+        /**
+         * How often a candidate announces that it is alive; a candidate whose announcement did not change for three
+         * intervals counts as gone. Each announcement is one write to the store.
+         */
+        private Duration presenceInterval = Duration.ofSeconds(30);
+
+        /** What this candidate tells the others about itself (for example its version); shown by the actuator. */
+        private final Map<String, String> metadata = new LinkedHashMap<>();
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public Duration getPresenceInterval() {
+            return presenceInterval;
+        }
+
+        public void setPresenceInterval(Duration presenceInterval) {
+            this.presenceInterval = presenceInterval;
+        }
+
+        public Map<String, String> getMetadata() {
+            return metadata;
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.leaderpod.autoconfigure;
 
+import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
@@ -29,6 +30,7 @@ final class NamedElections implements Function<String, Leadership> {
     private final ElectionRuntime runtime;
     private final ObjectProvider<ElectionListenerFactory> listenerFactories;
     private final String application;
+    private final Candidacy candidacy;
 
     NamedElections(
             ElectionSettings defaults,
@@ -36,13 +38,15 @@ final class NamedElections implements Function<String, Leadership> {
             LeaseStore store,
             ElectionRuntime runtime,
             ObjectProvider<ElectionListenerFactory> listenerFactories,
-            String application) {
+            String application,
+            Candidacy candidacy) {
         this.defaults = defaults;
         this.properties = properties;
         this.store = store;
         this.runtime = runtime;
         this.listenerFactories = listenerFactories;
         this.application = application;
+        this.candidacy = candidacy;
     }
 
     /**
@@ -64,6 +68,7 @@ final class NamedElections implements Function<String, Leadership> {
         AtomicReference<List<LeadershipListener>> listeners = new AtomicReference<>(List.of());
         LeaseElector elector = LeaseElector.builder(settings, store)
                 .runtime(runtime)
+                .candidacy(candidacy)
                 .listener(new CompositeLeadershipListener(listeners::get))
                 .monitor(new CompositeElectionMonitor(() -> listeners.get().stream()
                         .filter(ElectionMonitor.class::isInstance)

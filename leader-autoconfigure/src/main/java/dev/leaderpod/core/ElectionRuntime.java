@@ -1,10 +1,12 @@
 package dev.leaderpod.core;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -102,6 +104,23 @@ public final class ElectionRuntime implements AutoCloseable {
 
     Executor io() {
         return io;
+    }
+
+    /**
+     * Runs {@code task} on the election thread after {@code delay}: for work beside the electors' own that never blocks,
+     * such as spreading elections over candidates. A task that throws is not run again.
+     */
+    public ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        return election.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Runs {@code call}, which may block on a store, on an I/O thread: for store calls beside the electors' own, such
+     * as presence. Refused with {@link java.util.concurrent.RejectedExecutionException} when every I/O thread is
+     * hung.
+     */
+    public void runBlocking(Runnable call) {
+        io.execute(call);
     }
 
     /** An election starts running on this runtime: one more store call may wait for a busy I/O thread. */

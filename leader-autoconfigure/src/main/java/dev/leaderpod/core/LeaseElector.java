@@ -519,7 +519,8 @@ public final class LeaseElector implements Leadership {
         if (record.isHeldBy(identity) && !ownEarlierTerm) {
             log.duplicateIdentity(lease, false);
         }
-        if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record)) || holdOff.active()) {
+        if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record))
+                || (holdOff.active() && !handedToUs(record))) {
             finishCycle(followerDelay());
             return;
         }
@@ -777,15 +778,20 @@ public final class LeaseElector implements Leadership {
      * release names takes it at once; others wait out the successor's turn, then their candidacy's patience.
      */
     private long untilFreeForUsNanos(LeaseRecord record) {
-        boolean released = ObservedLease.isRelease(record);
-        if (released && record.successor() != null && record.successor().equals(identity)) {
+        if (handedToUs(record)) {
             return 0;
         }
+        boolean released = ObservedLease.isRelease(record);
         long freeAt = observed.changedAtNanos() + (released ? 0 : observed.expiryNanos(record));
         if (released && record.namesSuccessorOtherThan(identity)) {
             freeAt += successorTurnNanos();
         }
         return freeAt + candidacy.patience().toNanos() - clock.nanoTime();
+    }
+
+    /** Whether {@code record} is a release that names this candidate as the successor. */
+    private boolean handedToUs(LeaseRecord record) {
+        return ObservedLease.isRelease(record) && identity.equals(record.successor());
     }
 
     /** How long a named successor has to take a release before anyone may: two retry periods, enough to poll once. */
@@ -864,6 +870,10 @@ public final class LeaseElector implements Leadership {
     }
 
     private long followerDelay() {
+        VersionedLease seen = observed.lease();
+        if (seen != null && handedToUs(seen.record())) {
+            return 0; // even while holding off after a yield: a release naming us is ours to take
+        }
         if (holdOff.active()) {
             return holdOff.remainingNanos();
         }

@@ -435,6 +435,20 @@ class LeaseElectorTest {
     }
 
     @Test
+    void aCandidateHoldingOffAfterAYieldStillTakesALeaseHandedToIt() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        a.elector.yieldLeadership("b");
+        time.runDue();
+        assertThat(b.elector.isLeader()).isTrue();
+
+        b.elector.yieldLeadership("a"); // a still holds off after its own yield
+        time.runDue();
+
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:2");
+    }
+
+    @Test
     void theReleaseNamesTheSuccessorAndOthersWaitTwoRetryPeriodsForIt() {
         Candidate a = candidate("a").start();
         Candidate b = candidate("b").start();

@@ -1,0 +1,329 @@
+package dev.leaderpod.spread;
+
+import dev.leaderpod.core.Candidacy;
+import dev.leaderpod.core.ElectionClock;
+import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.core.Presence;
+import dev.leaderpod.core.PresenceStore;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Spreads an application's elections over its live candidates (docs/design.md, "Spreading elections"): each leads
+ * ⌊E/N⌋ or ⌈E/N⌉ of them. Every retry period, on the election thread, it counts who leads what (from its own
+ * electors' view of their leases) among the candidates {@link PresenceTracker} says are alive, plans the fewest moves
+ * to fair shares ({@link FairShares}), and carries out those it gives: a yield naming the successor, one round at a
+ * time. It also gives each elector its {@link Candidacy}: less patience for a free lease the fewer elections this
+ * candidate leads (so a crashed candidate's elections spread over the survivors), and, when it stops, the least
+ * loaded live candidate as successor.
+ *
+ * <p>Nothing here can make two leaders or leave an election leaderless for long: a move is a graceful hand-over, a
+ * successor that does not take the lease leaves it to anyone after two retry periods (and is not chosen again until
+ * it announces itself anew), and patience only orders the candidates. With fewer than two elections it does nothing,
+ * not even announce itself.
+ */
+public final class ElectionSpreader {
+
+    private static final Logger log = LoggerFactory.getLogger(ElectionSpreader.class);
+
+    /** A move in flight: {@code election} handed to {@code successor} at {@code sinceNanos}. */
+    private record Handover(LeaseElector election, String successor, long sinceNanos) {}
+
+    private final String identity;
+    private final ElectionRuntime runtime;
+    private final ElectionClock clock;
+    private final Duration step;
+    private final Supplier<Collection<LeaseElector>> electors;
+    private final PresenceTracker presence;
+    private final Map<String, Long> suspects = new ConcurrentHashMap<>();
+    private final Map<String, Integer> handedWhileLeaving = new ConcurrentHashMap<>();
+
+    private volatile boolean running;
+    private volatile boolean leaving;
+    private volatile ScheduledFuture<?> nextRound;
+    private volatile Map<String, Integer> loads = Map.of();
+    private volatile long moves;
+    // Confined to the election thread.
+    private final List<Handover> inFlight = new ArrayList<>();
+    private Map<String, Optional<String>> lastView = Map.of();
+    private long viewSinceNanos;
+
+    /**
+     * @param electors the electors of the elections this candidate takes part in, as they are now
+     * @param presenceInterval how often this candidate announces itself
+     * @param step how often to look at the shares: the retry period
+     * @param metadata what this candidate says about itself to the others (version, readiness)
+     */
+    public ElectionSpreader(
+            String identity,
+            PresenceStore store,
+            ElectionRuntime runtime,
+            ElectionClock clock,
+            Duration presenceInterval,
+            Duration step,
+            Supplier<Collection<LeaseElector>> electors,
+            Supplier<Map<String, String>> metadata) {
+        this.identity = identity;
+        this.runtime = runtime;
+        this.clock = clock;
+        this.step = step;
+        this.electors = electors;
+        this.presence = new PresenceTracker(
+                store,
+                runtime,
+                clock,
+                presenceInterval,
+                () -> new Presence(identity, electionNames(), metadata.get(), null),
+                this::soon);
+    }
+
+    /** The candidacy of this candidate in every election. */
+    public Candidacy candidacy() {
+        return new Candidacy() {
+            @Override
+            public Duration patience() {
+                return patienceNow();
+            }
+
+            @Override
+            public String successor() {
+                return successorNow();
+            }
+        };
+    }
+
+    /** Starts announcing this candidate and spreading, if it takes part in two elections or more. */
+    public synchronized void start() {
+        if (running || electors.get().size() < 2) {
+            return;
+        }
+        running = true;
+        leaving = false;
+        handedWhileLeaving.clear();
+        presence.start();
+        soon();
+    }
+
+    /**
+     * Leaves: stops moving elections and removes this candidate's presence, so nobody hands it an election while its
+     * electors stop; the electors' releases then name the least loaded live candidates ({@link #candidacy()}). Blocks
+     * for at most one store call.
+     */
+    public synchronized void leave() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        leaving = true;
+        ScheduledFuture<?> round = nextRound;
+        if (round != null) {
+            round.cancel(false);
+        }
+        presence.leave();
+    }
+
+    /** Whether it spreads: started with two elections or more, and not left. */
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Elections led per live candidate, as last counted (empty when not spreading). */
+    public Map<String, Integer> shares() {
+        return loads;
+    }
+
+    /** Moves this candidate made since it started. */
+    public long moves() {
+        return moves;
+    }
+
+    /** What the live candidates say about themselves, by identity. */
+    public Map<String, Map<String, String>> candidates() {
+        return running
+                ? presence.alive().values().stream()
+                        .collect(Collectors.toMap(Presence::identity, Presence::metadata, (a, b) -> a, TreeMap::new))
+                : Map.of();
+    }
+
+    /**
+     * Hands {@code election} to {@code successor} now, as an operator asked: a yield naming it.
+     *
+     * @return false if this candidate does not lead that election
+     */
+    public static boolean handOver(LeaseElector election, String successor) {
+        if (!election.isLeader()) {
+            return false;
+        }
+        election.yieldLeadership(successor);
+        return true;
+    }
+
+    private Set<String> electionNames() {
+        return electors.get().stream()
+                .map(LeaseElector::leaseName)
+                .collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    /** Looks at the shares on the election thread soon (a candidate came or went). */
+    private void soon() {
+        if (running) {
+            runtime.schedule(this::round, Duration.ZERO);
+        }
+    }
+
+    private void scheduleNext() {
+        if (running) {
+            nextRound = runtime.schedule(this::round, step);
+        }
+    }
+
+    /** One look at the shares, on the election thread. */
+    private void round() {
+        if (!running) {
+            return;
+        }
+        ScheduledFuture<?> previous = nextRound;
+        if (previous != null) {
+            previous.cancel(false);
+        }
+        try {
+            balance();
+        } catch (RuntimeException e) {
+            log.warn("Spreading elections failed; trying again in {}", step, e);
+        } finally {
+            scheduleNext();
+        }
+    }
+
+    private void balance() {
+        Collection<LeaseElector> mine = electors.get();
+        Map<String, Integer> counted = count(mine);
+        loads = counted;
+        long now = clock.nanoTime();
+        // A successor that did not take its election in time is not chosen again until it announces itself anew.
+        inFlight.removeIf(move -> {
+            if (move.election()
+                    .observedLeader()
+                    .filter(move.successor()::equals)
+                    .isPresent()) {
+                return true;
+            }
+            if (now - move.sinceNanos() > step.toNanos() * 3) {
+                suspects.put(move.successor(), now);
+                log.info(
+                        "{} did not take {} in time; not handing it elections until it announces itself again",
+                        move.successor(),
+                        move.election().leaseName());
+                return true;
+            }
+            return false;
+        });
+        if (!inFlight.isEmpty() || !settled(mine, now)) {
+            return; // one round at a time, on a view that stood still for a step with a leader in every election
+        }
+        List<LeaseElector> leading = mine.stream()
+                .filter(LeaseElector::isLeader)
+                .sorted(Comparator.comparing(LeaseElector::leaseName).reversed())
+                .toList();
+        int next = 0;
+        for (FairShares.Move move : FairShares.plan(counted)) {
+            if (move.from().equals(identity) && next < leading.size()) {
+                LeaseElector election = leading.get(next++);
+                log.info(
+                        "Handing {} to {} to spread elections: this candidate leads {} of {} among {} candidates",
+                        election.leaseName(),
+                        move.to(),
+                        counted.get(identity),
+                        mine.size(),
+                        counted.size());
+                inFlight.add(new Handover(election, move.to(), now));
+                moves++;
+                election.yieldLeadership(move.to());
+            }
+        }
+    }
+
+    /**
+     * Whether every election has a leader and none changed hands for a step: other candidates' moves land first, so
+     * that this one does not act on a view they are about to change.
+     */
+    private boolean settled(Collection<LeaseElector> mine, long now) {
+        Map<String, Optional<String>> view = new HashMap<>();
+        for (LeaseElector election : mine) {
+            view.put(election.leaseName(), election.isLeader() ? Optional.of(identity) : election.observedLeader());
+        }
+        if (!view.equals(lastView)) {
+            lastView = view;
+            viewSinceNanos = now;
+            return false;
+        }
+        return view.values().stream().allMatch(Optional::isPresent) && now - viewSinceNanos >= step.toNanos();
+    }
+
+    /** Elections led by each live candidate that is not a suspect, zeros included; as this candidate sees them. */
+    private Map<String, Integer> count(Collection<LeaseElector> mine) {
+        Map<String, Integer> counted = new TreeMap<>();
+        for (Map.Entry<String, Presence> candidate : presence.alive().entrySet()) {
+            String who = candidate.getKey();
+            Long suspectSince = suspects.get(who);
+            if (suspectSince != null) {
+                if (presence.changedAtNanos(who)
+                        .filter(at -> at - suspectSince > 0)
+                        .isEmpty()) {
+                    continue;
+                }
+                suspects.remove(who);
+            }
+            counted.put(who, 0);
+        }
+        for (LeaseElector election : mine) {
+            Optional<String> holder = election.isLeader() ? Optional.of(identity) : election.observedLeader();
+            holder.filter(counted::containsKey).ifPresent(who -> counted.merge(who, 1, Integer::sum));
+        }
+        return counted;
+    }
+
+    /** Half a retry period more for every election this candidate leads above the least loaded; at most two periods. */
+    private Duration patienceNow() {
+        Map<String, Integer> counted = loads;
+        if (!running || counted.size() < 2) {
+            return Duration.ZERO;
+        }
+        int least = counted.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+        int own = (int) electors.get().stream().filter(LeaseElector::isLeader).count();
+        return step.dividedBy(2).multipliedBy(Math.min(4, Math.max(0, own - least)));
+    }
+
+    /** The least loaded live candidate other than this one, counting what it was handed while this one leaves. */
+    private String successorNow() {
+        if (!running && !leaving) {
+            return null;
+        }
+        Map<String, Integer> counted = new HashMap<>(count(electors.get())); // as of now: a move may just have landed
+        counted.remove(identity);
+        handedWhileLeaving.forEach((who, handed) -> counted.computeIfPresent(who, (k, load) -> load + handed));
+        String chosen = counted.entrySet().stream()
+                .min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .map(Map.Entry::getKey)
+                .orElse(null);
+        if (chosen != null && leaving) {
+            handedWhileLeaving.merge(chosen, 1, Integer::sum);
+        }
+        return chosen;
+    }
+}

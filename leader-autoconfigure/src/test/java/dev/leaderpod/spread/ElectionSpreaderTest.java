@@ -1,0 +1,250 @@
+package dev.leaderpod.spread;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.leaderpod.core.ElectionClock;
+import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.InMemoryLeaseStore;
+import dev.leaderpod.core.LeadershipListener;
+import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.core.LeaseRecord;
+import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.core.LeaseStoreException;
+import dev.leaderpod.core.RevocationReason;
+import dev.leaderpod.core.VersionedLease;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Candidates with twelve elections each on one shared store, on real threads with short timings: they spread the
+ * elections fairly, a joining candidate takes only the surplus, a stopping one hands its elections over spread, and a
+ * crashed one's elections end up spread over the survivors — with never two leaders of one election (docs/design.md,
+ * "Spreading elections").
+ */
+class ElectionSpreaderTest {
+
+    private static final int ELECTIONS = 12;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    private final InMemoryLeaseStore leases = new InMemoryLeaseStore();
+    private final TestPresenceStore presence = new TestPresenceStore();
+    private final Map<String, String> leaders = new ConcurrentHashMap<>();
+    private final List<String> overlaps = new CopyOnWriteArrayList<>();
+    private final List<Candidate> candidates = new ArrayList<>();
+
+    @AfterEach
+    void stopAllAndCheckOverlaps() {
+        candidates.forEach(Candidate::stop);
+        assertThat(overlaps).as("two leaders of one election").isEmpty();
+    }
+
+    @Test
+    void startingCandidatesSpreadTheElectionsAndAJoiningOneTakesOnlyTheSurplus() {
+        Candidate a = start("a");
+        Candidate b = start("b");
+        Candidate c = start("c");
+        await().atMost(WAIT).until(() -> shares(a, b, c).equals(List.of(4, 4, 4)));
+        long movesBefore = moves(a, b, c);
+
+        Candidate d = start("d");
+
+        await().atMost(WAIT).until(() -> shares(a, b, c, d).equals(List.of(3, 3, 3, 3)));
+        assertThat(moves(a, b, c) - movesBefore).as("moves when d joined").isEqualTo(3);
+        assertThat(d.spreader.moves()).isZero();
+        await().atMost(WAIT)
+                .untilAsserted(() -> assertThat(a.spreader.shares())
+                        .as("a's count of the shares")
+                        .isEqualTo(Map.of("a", 3, "b", 3, "c", 3, "d", 3)));
+    }
+
+    @Test
+    void aStoppingCandidateHandsItsElectionsOverSpread() {
+        Candidate a = start("a");
+        Candidate b = start("b");
+        Candidate c = start("c");
+        await().atMost(WAIT).until(() -> shares(a, b, c).equals(List.of(4, 4, 4)));
+        long movesBefore = moves(a, b);
+
+        c.stop();
+
+        await().atMost(WAIT).until(() -> shares(a, b).equals(List.of(6, 6)));
+        assertThat(moves(a, b) - movesBefore)
+                .as("the releases named successors in turn: no move needed after")
+                .isZero();
+        assertThat(presence.announced()).doesNotContain("c");
+    }
+
+    @Test
+    void aCrashedCandidatesElectionsEndUpSpreadOverTheSurvivors() {
+        Candidate a = start("a");
+        Candidate b = start("b");
+        Candidate c = start("c");
+        await().atMost(WAIT).until(() -> shares(a, b, c).equals(List.of(4, 4, 4)));
+
+        c.crash();
+
+        await().atMost(WAIT).until(() -> shares(a, b).equals(List.of(6, 6)));
+        assertThat(leaders).doesNotContainValue("c");
+    }
+
+    private Candidate start(String id) {
+        Candidate candidate = new Candidate(id);
+        candidates.add(candidate);
+        candidate.start();
+        return candidate;
+    }
+
+    /** How many elections each candidate leads, in the order given. */
+    private static List<Integer> shares(Candidate... candidates) {
+        List<Integer> shares = new ArrayList<>();
+        for (Candidate candidate : candidates) {
+            shares.add((int)
+                    candidate.electors.stream().filter(LeaseElector::isLeader).count());
+        }
+        return shares;
+    }
+
+    private static long moves(Candidate... candidates) {
+        long moves = 0;
+        for (Candidate candidate : candidates) {
+            moves += candidate.spreader.moves();
+        }
+        return moves;
+    }
+
+    private final class Candidate {
+        final String id;
+        final ElectionRuntime runtime;
+        final CuttableStore store;
+        final List<LeaseElector> electors = new ArrayList<>();
+        final ElectionSpreader spreader;
+        boolean stopped;
+
+        Candidate(String id) {
+            this.id = id;
+            this.runtime = ElectionRuntime.create(id);
+            this.store = new CuttableStore(leases);
+            this.spreader = new ElectionSpreader(
+                    id,
+                    presence.viewOf(id),
+                    runtime,
+                    ElectionClock.system(),
+                    Duration.ofSeconds(1),
+                    Duration.ofMillis(200),
+                    () -> (Collection<LeaseElector>) electors,
+                    () -> Map.of("version", "1"));
+            for (int i = 0; i < ELECTIONS; i++) {
+                String lease = "job-" + i;
+                electors.add(LeaseElector.builder(
+                                new ElectionSettings(
+                                        lease,
+                                        id,
+                                        Duration.ofSeconds(2),
+                                        Duration.ofSeconds(1),
+                                        Duration.ofMillis(200),
+                                        null),
+                                store)
+                        .runtime(runtime)
+                        .candidacy(spreader.candidacy())
+                        .listener(new OverlapCheck(lease, id))
+                        .build());
+            }
+        }
+
+        void start() {
+            electors.forEach(LeaseElector::start);
+            spreader.start();
+        }
+
+        void stop() {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            spreader.leave();
+            electors.forEach(elector -> elector.stop(Duration.ofSeconds(2)));
+            runtime.close();
+        }
+
+        /** Cut off from the store: as the others see it, a crash; its terms end at their deadlines. */
+        void crash() {
+            store.cutOff = true;
+            presence.cutOff(id);
+        }
+    }
+
+    /** Records the leader of each election; a grant while another candidate leads it is an overlap. */
+    private final class OverlapCheck implements LeadershipListener {
+        private final String lease;
+        private final String id;
+
+        OverlapCheck(String lease, String id) {
+            this.lease = lease;
+            this.id = id;
+        }
+
+        @Override
+        public void onStartedLeading(LeadershipTerm term) {
+            String previous = leaders.putIfAbsent(lease, id);
+            if (previous != null) {
+                overlaps.add(lease + ": " + id + " while " + previous);
+            }
+        }
+
+        @Override
+        public void onStoppedLeading(LeadershipTerm term, RevocationReason reason) {
+            leaders.remove(lease, id);
+        }
+    }
+
+    /** A candidate's way to the shared lease store, which a crash cuts. */
+    private static final class CuttableStore implements LeaseStore {
+        private final LeaseStore delegate;
+        volatile boolean cutOff;
+
+        CuttableStore(LeaseStore delegate) {
+            this.delegate = delegate;
+        }
+
+        private void check() {
+            if (cutOff) {
+                throw new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "cut off");
+            }
+        }
+
+        @Override
+        public Optional<VersionedLease> get(String name) {
+            check();
+            return delegate.get(name);
+        }
+
+        @Override
+        public VersionedLease create(String name, LeaseRecord record) {
+            check();
+            return delegate.create(name, record);
+        }
+
+        @Override
+        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
+            check();
+            return delegate.update(name, record, expectedVersion);
+        }
+
+        @Override
+        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
+            check();
+            return delegate.watch(name, watcher);
+        }
+    }
+}
