@@ -6,6 +6,7 @@ import dev.leaderpod.core.ElectionSnapshot;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseRecord;
+import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
@@ -17,12 +18,13 @@ import java.util.function.Supplier;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
+import org.springframework.lang.Nullable;
 
 /**
  * The {@code leader} actuator endpoint. Reading returns the lease as this instance last observed it, from the
  * elector's snapshot: no call to the store, so the elector's cached version is never disturbed (docs/design.md, "One write per renew").
- * Writing asks this instance to yield leadership of the default election, for a maintenance hand-over; it acts only
- * on the leader.
+ * Writing asks this instance to yield leadership of an election (the default one unless {@code election} is given),
+ * for a maintenance hand-over, optionally to a chosen {@code successor}; it acts only on the leader.
  *
  * <p>Like every endpoint it is only reachable once exposed ({@code management.endpoints.web.exposure.include}).
  * {@code management.endpoint.leader.access=read-only} exposes reading without the write operation.
@@ -32,20 +34,28 @@ public class LeaderEndpoint {
 
     private final LeaseElector elector;
     private final Supplier<Map<String, LeaseElector>> namedElectors;
+    private final Supplier<Optional<ElectionSpreader>> spreader;
 
     /** The endpoint of an application with the default election only. */
     public LeaderEndpoint(LeaseElector elector) {
-        this(elector, Map::of);
+        this(elector, Map::of, Optional::empty);
     }
 
     /** The endpoint of every election: the default one, and the named ones under {@code elections}. */
     public LeaderEndpoint(LeaderElections elections) {
-        this(elections.electors().get(LeaderElections.DEFAULT), () -> LeaseStatus.named(elections));
+        this(
+                elections.electors().get(LeaderElections.DEFAULT),
+                () -> LeaseStatus.named(elections),
+                elections::spreader);
     }
 
-    private LeaderEndpoint(LeaseElector elector, Supplier<Map<String, LeaseElector>> namedElectors) {
+    private LeaderEndpoint(
+            LeaseElector elector,
+            Supplier<Map<String, LeaseElector>> namedElectors,
+            Supplier<Optional<ElectionSpreader>> spreader) {
         this.elector = elector;
         this.namedElectors = namedElectors;
+        this.spreader = spreader;
     }
 
     /**
@@ -54,40 +64,93 @@ public class LeaderEndpoint {
      */
     @ReadOperation
     public LeaderDescriptor lease() {
-        return LeaderDescriptor.of(elector, namedElectors.get());
+        return LeaderDescriptor.of(
+                elector,
+                namedElectors.get(),
+                spreader.get().map(SpreadDescriptor::of).orElse(null));
     }
 
     /**
-     * Asks this instance to give leadership up: it stops leading, waits for leader-only work to drain, releases the
-     * lease so another instance takes over at once, and does not try to lead again for one lease duration. Does
-     * nothing on a follower. Returns at once; the hand-over completes in the background.
+     * Asks this instance to give leadership of the default election up: it stops leading, waits for leader-only work
+     * to drain, releases the lease so another instance takes over at once, and does not try to lead again for one
+     * lease duration. Does nothing on a follower. Returns at once; the hand-over completes in the background.
+     */
+    public YieldResponse yieldLeadership() {
+        return yieldLeadership(null, null);
+    }
+
+    /**
+     * Asks this instance to give leadership of {@code election} up, as {@link #yieldLeadership()} does, and to hand it
+     * to {@code successor}: the release names it, and the other candidates let it take the lease first for two retry
+     * periods (a targeted hand-over). When elections are spread, a successor that is not a live candidate is refused.
+     *
+     * @param election the election's name; the default election when null or empty
+     * @param successor the identity of the instance that should lead next; when null, the least loaded live candidate
+     *     if elections are spread, else anyone
      */
     @WriteOperation
-    public YieldResponse yieldLeadership() {
-        Optional<LeadershipTerm> term = elector.currentTerm();
-        ElectionSettings settings = elector.settings();
-        if (term.isEmpty()) {
-            Optional<String> holder = elector.snapshot().observedHolder();
-            return new YieldResponse(
-                    false,
-                    elector.identity(),
-                    holder.orElse(null),
+    public YieldResponse yieldLeadership(@Nullable String election, @Nullable String successor) {
+        String name = election == null ? "" : election;
+        LeaseElector target = name.isEmpty() ? elector : namedElectors.get().get(name);
+        if (target == null) {
+            return refused(
                     null,
-                    "This instance does not lead " + elector.leaseName() + "; nothing was done. "
+                    "No election named '" + name + "' that this instance is a candidate in. Elections: ''"
+                            + (namedElectors.get().isEmpty()
+                                    ? ""
+                                    : ", "
+                                            + String.join(
+                                                    ", ", namedElectors.get().keySet()))
+                            + ".");
+        }
+        Optional<LeadershipTerm> term = target.currentTerm();
+        if (term.isEmpty()) {
+            Optional<String> holder = target.snapshot().observedHolder();
+            return refused(
+                    holder.orElse(null),
+                    "This instance does not lead " + target.leaseName() + "; nothing was done. "
                             + holder.map(h -> "Send the request to the leader, " + h + ".")
                                     .orElse("No leader is known to this instance."));
         }
-        elector.yieldLeadership();
+        String to = successor == null || successor.isBlank() ? null : successor.trim();
+        Optional<ElectionSpreader> spreading = spreader.get();
+        if (to != null && spreading.isPresent() && !spreading.get().candidates().containsKey(to)) {
+            return refused(
+                    target.identity(),
+                    "'" + to + "' is not a live candidate, so it could not take " + target.leaseName()
+                            + "; nothing was done. Live candidates: "
+                            + String.join(", ", spreading.get().candidates().keySet()) + ".");
+        }
+        if (to != null && to.equals(target.identity())) {
+            return refused(
+                    target.identity(), "This instance already leads " + target.leaseName() + "; nothing was done.");
+        }
+        target.yieldLeadership(to);
+        ElectionSettings settings = target.settings();
         return new YieldResponse(
                 true,
-                elector.identity(),
-                elector.identity(),
+                target.identity(),
+                target.identity(),
                 term.get().fencingToken(),
-                "This instance yields " + elector.leaseName() + " (term "
+                "This instance yields " + target.leaseName() + " (term "
                         + term.get().fencingToken()
-                        + "): it stops leading, releases the lease once leader-only work has drained, and does not"
-                        + " try to lead again for " + LeaseStatus.format(settings.leaseDuration())
-                        + ". Read this endpoint on any instance to see the new holder.");
+                        + ")" + (to == null ? "" : " to " + to)
+                        + ": it stops leading, releases the lease once leader-only work has drained"
+                        + (to == null
+                                ? ""
+                                : ", naming " + to + " as successor, who takes it at once; if it does not"
+                                        + " within "
+                                        + LeaseStatus.format(
+                                                settings.retryPeriod().multipliedBy(2))
+                                        + ", anyone may")
+                        + ", and does not try to lead again for " + LeaseStatus.format(settings.leaseDuration())
+                        + ". Read this endpoint on any instance to see the new holder.",
+                name,
+                to);
+    }
+
+    private YieldResponse refused(String holder, String message) {
+        return new YieldResponse(false, elector.identity(), holder, null, message, null, null);
     }
 
     /**
@@ -131,7 +194,8 @@ public class LeaderEndpoint {
             String lastFailure,
             TermDescriptor term,
             TimingsDescriptor settings,
-            Map<String, LeaderDescriptor> elections) {
+            Map<String, LeaderDescriptor> elections,
+            SpreadDescriptor spreading) {
 
         /** A descriptor without named elections. */
         public LeaderDescriptor(
@@ -168,21 +232,26 @@ public class LeaderEndpoint {
                     lastFailure,
                     term,
                     settings,
+                    null,
                     null);
         }
 
         /** The default election's descriptor, with the named elections' under {@code elections}. */
-        static LeaderDescriptor of(LeaseElector elector, Map<String, LeaseElector> named) {
+        static LeaderDescriptor of(LeaseElector elector, Map<String, LeaseElector> named, SpreadDescriptor spreading) {
             Map<String, LeaderDescriptor> elections = new LinkedHashMap<>();
             named.forEach((name, namedElector) -> elections.put(name, of(LeaseStatus.of(namedElector))));
-            return of(LeaseStatus.of(elector), elections.isEmpty() ? null : Collections.unmodifiableMap(elections));
+            return of(
+                    LeaseStatus.of(elector),
+                    elections.isEmpty() ? null : Collections.unmodifiableMap(elections),
+                    spreading);
         }
 
         static LeaderDescriptor of(LeaseStatus status) {
-            return of(status, null);
+            return of(status, null, null);
         }
 
-        private static LeaderDescriptor of(LeaseStatus status, Map<String, LeaderDescriptor> elections) {
+        private static LeaderDescriptor of(
+                LeaseStatus status, Map<String, LeaderDescriptor> elections, SpreadDescriptor spreading) {
             ElectionSnapshot snapshot = status.snapshot();
             Optional<LeaseRecord> record = status.record();
             return new LeaderDescriptor(
@@ -206,7 +275,27 @@ public class LeaderEndpoint {
                             .orElse(null),
                     snapshot.term().map(TermDescriptor::of).orElse(null),
                     TimingsDescriptor.of(status.settings()),
-                    elections);
+                    elections,
+                    spreading);
+        }
+    }
+
+    /**
+     * How the elections are spread over the live candidates, as this instance last counted (docs/design.md,
+     * "Spreading elections").
+     *
+     * @param share how many elections this instance leads
+     * @param shares how many elections each live candidate leads
+     * @param candidates what each live candidate says about itself ({@code leader.spread.metadata})
+     * @param moves elections this instance handed over to spread them since it started
+     */
+    public record SpreadDescriptor(
+            int share, Map<String, Integer> shares, Map<String, Map<String, String>> candidates, long moves) {
+
+        static SpreadDescriptor of(ElectionSpreader spreader) {
+            Map<String, Integer> shares = spreader.shares();
+            return new SpreadDescriptor(
+                    shares.getOrDefault(spreader.identity(), 0), shares, spreader.candidates(), spreader.moves());
         }
     }
 
@@ -257,6 +346,15 @@ public class LeaderEndpoint {
      * @param holder the holder as this instance knows it (itself, when it yields)
      * @param fencingToken the fencing token of the term given up, when yielded
      * @param message what happened, for the operator
+     * @param election the election yielded ('' for the default one), when yielded
+     * @param successor the successor the release names, if any
      */
-    public record YieldResponse(boolean yielded, String identity, String holder, Long fencingToken, String message) {}
+    public record YieldResponse(
+            boolean yielded,
+            String identity,
+            String holder,
+            Long fencingToken,
+            String message,
+            String election,
+            String successor) {}
 }

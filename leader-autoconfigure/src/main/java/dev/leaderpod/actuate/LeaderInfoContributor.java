@@ -26,6 +26,6 @@ final class LeaderInfoContributor implements InfoContributor {
 
     @Override
     public void contribute(Info.Builder builder) {
-        builder.withDetail("leader", LeaderDescriptor.of(elector, namedElectors.get()));
+        builder.withDetail("leader", LeaderDescriptor.of(elector, namedElectors.get(), null));
     }
 }

@@ -137,6 +137,11 @@ public final class ElectionSpreader {
         presence.leave();
     }
 
+    /** This candidate's identity. */
+    public String identity() {
+        return identity;
+    }
+
     /** Whether it spreads: started with two elections or more, and not left. */
     public boolean isRunning() {
         return running;

@@ -125,6 +125,47 @@ class LeaderEndpointTest {
         assertThat(new LeaderEndpoint(a.elector()).lease().holder()).isEqualTo("b");
     }
 
+    @Test
+    void aTargetedYieldHandsTheElectionToTheNamedSuccessor() {
+        Candidate a = election.candidate("a", true).start();
+        Candidate b = election.candidate("b", true).start();
+        Candidate c = election.candidate("c", true).start();
+
+        YieldResponse response = new LeaderEndpoint(a.elector()).yieldLeadership(null, "c");
+        election.runDue();
+
+        assertThat(response.yielded()).isTrue();
+        assertThat(response.successor()).isEqualTo("c");
+        assertThat(response.election()).isEmpty();
+        assertThat(response.message()).contains("yields orders (term 0) to c", "naming c as successor", "PT4S");
+        assertThat(c.elector().isLeader()).isTrue();
+        assertThat(b.elector().isLeader()).isFalse();
+    }
+
+    @Test
+    void aYieldOfAnUnknownElectionDoesNothingAndListsTheElections() {
+        Candidate a = election.candidate("a", true).start();
+
+        YieldResponse response = new LeaderEndpoint(a.elector()).yieldLeadership("reports", "b");
+        election.runDue();
+
+        assertThat(response.yielded()).isFalse();
+        assertThat(response.message())
+                .isEqualTo("No election named 'reports' that this instance is a candidate in." + " Elections: ''.");
+        assertThat(a.elector().isLeader()).isTrue();
+    }
+
+    @Test
+    void aYieldToItselfDoesNothing() {
+        Candidate a = election.candidate("a", true).start();
+
+        YieldResponse response = new LeaderEndpoint(a.elector()).yieldLeadership("", "a");
+
+        assertThat(response.yielded()).isFalse();
+        assertThat(response.message()).isEqualTo("This instance already leads orders; nothing was done.");
+        assertThat(a.elector().isLeader()).isTrue();
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Two application contexts sharing one store, on real threads
 
