@@ -219,13 +219,18 @@ public class FileLeaseStore implements LeaseStore {
     }
 
     private Path leaseFile(String name) {
+        requireFileName(name);
+        return directory.resolve(name + ".lease");
+    }
+
+    /** Checks that the lease name {@code name} can name files: letters, digits, '.', '_' and '-', nothing else. */
+    static void requireFileName(String name) {
         Objects.requireNonNull(name, "name");
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("lease name '" + name
                     + "' cannot serve as a file name: use letters, digits, '.', '_' and '-', starting with a"
                     + " letter or digit");
         }
-        return directory.resolve(name + ".lease");
     }
 
     /*
@@ -394,7 +399,7 @@ public class FileLeaseStore implements LeaseStore {
                 cause);
     }
 
-    private static String advice(Path directory, Throwable cause) {
+    static String advice(Path directory, Throwable cause) {
         if (cause instanceof AccessDeniedException || cause instanceof SecurityException) {
             return "user " + System.getProperty("user.name") + " needs read and write access to " + directory
                     + " and the files in it: grant it, or choose a lease directory that user owns";
@@ -405,11 +410,11 @@ public class FileLeaseStore implements LeaseStore {
         return "check that " + directory + " is a writable directory on a local file system";
     }
 
-    private static Kind kindOf(Throwable e) {
+    static Kind kindOf(Throwable e) {
         return e instanceof AccessDeniedException || e instanceof SecurityException ? Kind.FORBIDDEN : Kind.OTHER;
     }
 
-    private static String reason(Throwable e) {
+    static String reason(Throwable e) {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
     }
 }

@@ -137,7 +137,7 @@ final class LeaseFile {
 
     // Escapes what java.util.Properties would otherwise read differently: backslashes, line breaks, control
     // characters and leading white space.
-    private static String escape(String value) {
+    static String escape(String value) {
         StringBuilder escaped = new StringBuilder(value.length());
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
