@@ -48,9 +48,9 @@ public record Presence(String identity, Set<String> elections, Map<String, Strin
             throw new IllegalArgumentException("a presence needs an identity, was '" + identity + "'");
         }
         for (String election : elections) {
-            if (election.isEmpty() || election.contains(",")) {
+            if (election.isBlank() || election.contains(",") || !election.equals(election.strip())) {
                 throw new IllegalArgumentException("election name '" + election + "' of " + identity
-                        + " cannot be stored: it must be non-empty and contain no ','");
+                        + " cannot be stored: it must be non-empty, contain no ',' and not start or end with a space");
             }
         }
         for (String key : metadata.keySet()) {

@@ -119,6 +119,9 @@ public abstract class PresenceStoreContractTest {
         assertThatThrownBy(() -> store().announce(Presence.of("candidate-a", Set.of("a,b"), Map.of())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'a,b'");
+        assertThatThrownBy(() -> store().announce(Presence.of("candidate-a", Set.of(" billing"), Map.of())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("' billing'");
         assertThatThrownBy(() -> store().announce(presence("")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("identity");
