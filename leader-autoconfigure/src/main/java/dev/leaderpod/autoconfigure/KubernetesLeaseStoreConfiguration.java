@@ -3,7 +3,9 @@ package dev.leaderpod.autoconfigure;
 import dev.leaderpod.autoconfigure.LeaderProperties.StoreType;
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.core.PresenceStore;
 import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
+import dev.leaderpod.store.kubernetes.KubernetesPresenceStore;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.springframework.beans.factory.ObjectProvider;
@@ -13,7 +15,10 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingClas
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** The Kubernetes Lease store, on the application's {@link KubernetesClient} when it has one. */
+/**
+ * The Kubernetes Lease store and the presence of the candidates beside it, on the application's {@link KubernetesClient}
+ * when it has one.
+ */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnLeaseStore(StoreType.KUBERNETES)
 class KubernetesLeaseStoreConfiguration {
@@ -29,6 +34,24 @@ class KubernetesLeaseStoreConfiguration {
             return new OwnedKubernetesClient(new KubernetesClientBuilder().build());
         }
 
+        /**
+         * The presence of this application's candidates (docs/design.md, "Presence"), beside its Leases: same client,
+         * same namespace. Declared before the lease store, so that its condition sees only a {@link LeaseStore} of the
+         * application's own: with one, elections live where that store keeps them, and presence backs off as the
+         * client above does.
+         */
+        @Bean
+        @ConditionalOnMissingBean({PresenceStore.class, LeaseStore.class})
+        KubernetesPresenceStore kubernetesPresenceStore(
+                LeaderProperties properties,
+                ElectionSettings settings,
+                ObjectProvider<KubernetesClient> clients,
+                ObjectProvider<OwnedKubernetesClient> ownedClient) {
+            KubernetesClient client = client(clients, ownedClient);
+            return new KubernetesPresenceStore(
+                    client, namespace(properties, client), settings.leaseName(), settings.requestTimeout());
+        }
+
         @Bean
         @ConditionalOnMissingBean(LeaseStore.class)
         KubernetesLeaseStore kubernetesLeaseStore(
@@ -36,8 +59,16 @@ class KubernetesLeaseStoreConfiguration {
                 ElectionSettings settings,
                 ObjectProvider<KubernetesClient> clients,
                 ObjectProvider<OwnedKubernetesClient> ownedClient) {
-            KubernetesClient client =
-                    clients.getIfUnique(() -> ownedClient.getObject().client());
+            KubernetesClient client = client(clients, ownedClient);
+            return new KubernetesLeaseStore(client, namespace(properties, client), settings.requestTimeout());
+        }
+
+        private static KubernetesClient client(
+                ObjectProvider<KubernetesClient> clients, ObjectProvider<OwnedKubernetesClient> ownedClient) {
+            return clients.getIfUnique(() -> ownedClient.getObject().client());
+        }
+
+        private static String namespace(LeaderProperties properties, KubernetesClient client) {
             String namespace = properties.getNamespace();
             if (namespace == null || namespace.isBlank()) {
                 namespace = client.getNamespace();
@@ -49,7 +80,7 @@ class KubernetesLeaseStoreConfiguration {
                         "must be set: no namespace could be found in the pod's service account or the Kubernetes"
                                 + " client configuration");
             }
-            return new KubernetesLeaseStore(client, namespace, settings.requestTimeout());
+            return namespace;
         }
     }
 

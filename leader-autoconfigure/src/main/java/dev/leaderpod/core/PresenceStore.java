@@ -10,6 +10,9 @@ import java.util.Optional;
  *
  * <p>Every method may throw {@link LeaseStoreException}; implementations bound each call by their own request timeout.
  * Kept apart from the leases: a presence store never touches a lease, and a lease store never lists announcements.
+ * What every store guarantees is in docs/design.md, "Presence", and proven for each by
+ * {@code store.PresenceStoreContractTest}. The stores: {@link InMemoryPresenceStore}, for tests;
+ * {@code store.local.FilePresenceStore}; {@code store.kubernetes.KubernetesPresenceStore}.
  */
 public interface PresenceStore {
 

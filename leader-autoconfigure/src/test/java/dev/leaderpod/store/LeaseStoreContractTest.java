@@ -126,6 +126,30 @@ public abstract class LeaseStoreContractTest {
         assertThat(updated.record().leaseTransitions()).isEqualTo(beyondInt + 1);
     }
 
+    @Test
+    void aReleasesSuccessorRoundTripsAndTheNextWriteWithoutOneClearsIt() {
+        VersionedLease held = store().create(NAME, heldByFor("candidate-a", 3, "BillingService"));
+        LeaseRecord release = new LeaseRecord(
+                "",
+                Duration.ofSeconds(1),
+                held.record().acquireTime(),
+                held.record().renewTime(),
+                3L,
+                "BillingService",
+                "candidate-b");
+
+        VersionedLease released = store().update(NAME, release, held.version());
+        VersionedLease seen = anotherCandidatesStore().get(NAME).orElseThrow();
+        // On top of the release, as a store that keeps the objects it wrote writes it.
+        VersionedLease taken = store().update(NAME, heldByFor("candidate-b", 4, "BillingService"), released.version());
+
+        assertThat(released.record()).isEqualTo(release);
+        assertThat(seen).isEqualTo(released);
+        assertThat(taken.record().successor()).isNull();
+        assertThat(anotherCandidatesStore().get(NAME).orElseThrow().record().successor())
+                .isNull();
+    }
+
     protected static LeaseRecord heldByFor(String holder, long transitions, String application) {
         LeaseRecord record = heldBy(holder, transitions);
         return new LeaseRecord(

@@ -32,9 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A write replaces the whole object. So that labels, annotations, owner references and spec fields this store
  * does not know survive, it keeps the newest Lease it read, wrote or was told of by a watch, and writes on top of it
- * when that is the version being replaced ({@link NewestLeases}). The application and the full 64-bit fencing token
- * are kept in the annotations {@code leaderpod.dev/application} and {@code leaderpod.dev/fencing-token}
- * ({@link LeaseObjects}).
+ * when that is the version being replaced ({@link NewestLeases}). The application, the full 64-bit fencing token and
+ * a release's successor are kept in the annotations {@code leaderpod.dev/application},
+ * {@code leaderpod.dev/fencing-token} and {@code leaderpod.dev/successor} ({@link LeaseObjects}).
  *
  * <p>The Role this store needs in its namespace: {@value #RBAC_RULE}.
  */

@@ -17,10 +17,13 @@ import java.util.Map;
  * Lease objects ⇄ {@link LeaseRecord}s. Leases are handled as untyped objects so that a field in an unexpected
  * form, such as a time without microseconds, reads as {@code null} instead of failing the read.
  *
- * <p>Two annotations carry what the Lease spec has no field for:
+ * <p>Three annotations carry what the Lease spec has no field for:
  *
  * <ul>
  *   <li>{@value #APPLICATION_ANNOTATION}: the application; absent when the record names none.
+ *   <li>{@value #SUCCESSOR_ANNOTATION}: the candidate a release hands the lease to (docs/design.md, "Hand-over to a
+ *       successor"); written only when the record names one, and removed by every other write, so that a renew or an
+ *       acquire on top of a release never carries the release's successor along. Empty reads as none.
  *   <li>{@value #FENCING_TOKEN_ANNOTATION}: the full 64-bit fencing token, in decimal. {@code spec.leaseTransitions} is
  *       an int32, so it gets the token capped at {@link Integer#MAX_VALUE}, for tools that read only the spec. A read
  *       takes the larger of the two, so the token neither saturates nor goes down when someone resets the spec
@@ -31,6 +34,7 @@ final class LeaseObjects {
 
     static final String APPLICATION_ANNOTATION = "leaderpod.dev/application";
     static final String FENCING_TOKEN_ANNOTATION = "leaderpod.dev/fencing-token";
+    static final String SUCCESSOR_ANNOTATION = "leaderpod.dev/successor";
 
     private static final String API_VERSION = "coordination.k8s.io/v1";
     private static final String KIND = "Lease";
@@ -88,6 +92,7 @@ final class LeaseObjects {
                 metadata.getAnnotations() == null ? new LinkedHashMap<>() : metadata.getAnnotations();
         put(annotations, APPLICATION_ANNOTATION, record.application());
         put(annotations, FENCING_TOKEN_ANNOTATION, token == null ? null : Long.toString(token));
+        put(annotations, SUCCESSOR_ANNOTATION, emptyToNull(record.successor()));
         metadata.setAnnotations(annotations.isEmpty() ? null : annotations);
         return lease;
     }
@@ -99,6 +104,7 @@ final class LeaseObjects {
                 lease.getMetadata() == null ? null : lease.getMetadata().getAnnotations();
         Long durationSeconds = wholeNumber(spec.get(LEASE_DURATION_SECONDS));
         String application = annotations == null ? null : annotations.get(APPLICATION_ANNOTATION);
+        String successor = annotations == null ? null : annotations.get(SUCCESSOR_ANNOTATION);
         return new LeaseRecord(
                 spec.get(HOLDER_IDENTITY) instanceof String holder ? holder : null,
                 durationSeconds == null ? null : Duration.ofSeconds(durationSeconds),
@@ -107,7 +113,12 @@ final class LeaseObjects {
                 fencingToken(
                         wholeNumber(spec.get(LEASE_TRANSITIONS)),
                         annotations == null ? null : wholeNumber(annotations.get(FENCING_TOKEN_ANNOTATION))),
-                application == null || application.isEmpty() ? null : application);
+                emptyToNull(application),
+                emptyToNull(successor));
+    }
+
+    private static String emptyToNull(String value) {
+        return value == null || value.isEmpty() ? null : value;
     }
 
     // The larger of the two: the spec field saturates at int32 and may be reset by hand; an unreadable

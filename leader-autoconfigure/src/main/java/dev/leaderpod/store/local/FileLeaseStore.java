@@ -13,7 +13,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryIteratorException;
@@ -23,15 +22,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,8 +36,8 @@ import java.util.regex.Pattern;
  * A {@link LeaseStore} that keeps each lease in a small text file, {@code <directory>/<name>.lease}, so that
  * several processes on one machine can elect a leader among themselves without a cluster.
  *
- * <p>A write holds an exclusive OS lock on the sidecar file {@code <name>.lock} while it compares versions and
- * replaces the lease file. The new content goes to a temporary file {@code <name>.lease.<uuid>.tmp} that is then
+ * <p>A write holds an exclusive OS lock on the sidecar file {@code <name>.lock} ({@link LockFile}) while it compares
+ * versions and replaces the lease file. The new content goes to a temporary file {@code <name>.lease.<uuid>.tmp} that is then
  * renamed over the lease file atomically, and the directory is synced, so readers take no lock, never see a
  * half-written file, and a crash cannot bring back an older version. The version is a counter in the file, starting
  * at a random value and incremented by every write. The file is {@code java.util.Properties} text (see
@@ -88,13 +84,6 @@ public class FileLeaseStore implements LeaseStore {
     private static final Pattern TEMPORARY =
             Pattern.compile("(.+)\\.lease\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp");
 
-    /*
-     * OS file locks belong to the whole process: a second FileChannel.lock() on a file this JVM already locks
-     * throws OverlappingFileLockException instead of waiting. So writers in this JVM, from any store instance,
-     * first take this in-JVM lock, keyed by the lock file's real path. One entry per lease name ever used.
-     */
-    private static final ConcurrentMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
-
     private final Path directory;
     private final Duration lockTimeout;
     private final Steps steps;
@@ -113,7 +102,7 @@ public class FileLeaseStore implements LeaseStore {
      * @throws LeaseStoreException if the directory cannot be created or is not writable
      */
     public FileLeaseStore(Path directory, Duration lockTimeout) {
-        this(directory, lockTimeout, Steps.REAL, JVM_LOCKS);
+        this(directory, lockTimeout, Steps.REAL, LockFile.JVM_LOCKS);
     }
 
     /**
@@ -230,13 +219,18 @@ public class FileLeaseStore implements LeaseStore {
     }
 
     private Path leaseFile(String name) {
+        requireFileName(name);
+        return directory.resolve(name + ".lease");
+    }
+
+    /** Checks that the lease name {@code name} can name files: letters, digits, '.', '_' and '-', nothing else. */
+    static void requireFileName(String name) {
         Objects.requireNonNull(name, "name");
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("lease name '" + name
                     + "' cannot serve as a file name: use letters, digits, '.', '_' and '-', starting with a"
                     + " letter or digit");
         }
-        return directory.resolve(name + ".lease");
     }
 
     /*
@@ -274,148 +268,19 @@ public class FileLeaseStore implements LeaseStore {
     }
 
     private interface LockedAction<T> {
-        T run(HeldLock held) throws IOException, LockLost;
-    }
-
-    /** The lock file changed under a writer, or its directory vanished: nothing was renamed, start over. */
-    private static final class LockLost extends Exception {
-        LockLost() {
-            super(null, null, false, false);
-        }
+        T run(LockFile held) throws IOException, LockFile.Lost;
     }
 
     private <T> T underLock(String name, LockedAction<T> action) {
         Path lockFile = directory.resolve(name + ".lock");
-        long deadline = System.nanoTime() + lockTimeout.toNanos();
-        ReentrantLock jvmLock = jvmLocks.computeIfAbsent(lockFile, path -> new ReentrantLock());
-        try {
-            if (!jvmLock.tryLock(lockTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
-                throw lockTimedOut(lockFile, "another thread of this process holds it");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LeaseStoreException(Kind.OTHER, "interrupted while waiting for " + lockFile, e);
-        }
-        try {
-            return translated("write lease file", leaseFile(name), () -> {
-                for (int attempt = 1; ; attempt++) {
-                    ensureDirectory();
-                    try (HeldLock held = HeldLock.acquire(lockFile, deadline, steps)) {
-                        removeLeftoverTemporaries(name);
-                        return action.run(held);
-                    } catch (LockLost lost) {
-                        // Starting over is safe, nothing was renamed; it stays within the one lock timeout.
-                        if (System.nanoTime() - deadline >= 0) {
-                            throw lockTimedOut(
-                                    lockFile,
-                                    "it or its directory vanished " + attempt + " times while this process wrote;"
-                                            + " is something deleting files in " + directory + "?");
-                        }
-                    }
-                }
-            });
-        } finally {
-            jvmLock.unlock();
-        }
-    }
-
-    /**
-     * An OS lock on the lock file, and which file that was. The lock guards the lease only while the path still
-     * names that file: once the file is unlinked (by a cleaner), the next writer creates a new one and locks it
-     * although this lock is still held, and the two would compare-and-set at once.
-     */
-    private static final class HeldLock implements AutoCloseable {
-
-        private static final Object MISSING = new Object();
-
-        private final Path path;
-        private final FileChannel channel;
-        // The file key (device and inode on Unix), or null where the file system has none (Windows); there the
-        // identity cannot be checked and the lock is trusted as before.
-        private final Object key;
-
-        private HeldLock(Path path, FileChannel channel, Object key) {
-            this.path = path;
-            this.channel = channel;
-            this.key = key;
-        }
-
-        static HeldLock acquire(Path path, long deadline, Steps steps) throws IOException, LockLost {
-            // A channel cannot tell its file key, so read the path's before and after opening: if it named one
-            // file both times, that is the file opened. A lock file created just now takes a second round.
-            Object before = identity(path);
-            FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            boolean held = false;
-            try {
-                Object key = identity(path);
-                if (key != null && (key == MISSING || !key.equals(before))) {
-                    throw new LockLost();
-                }
-                lockBefore(deadline, channel, path, steps);
-                // While this writer waited, the file it waits for may have been unlinked and a new one locked by
-                // another writer: then this lock guards nothing.
-                if (key != null && !key.equals(identity(path))) {
-                    throw new LockLost();
-                }
-                held = true;
-                return new HeldLock(path, channel, key);
-            } finally {
-                if (!held) {
-                    channel.close(); // releases the lock too
-                }
-            }
-        }
-
-        /** Whether the path still names the locked file, so that nobody else can hold the lock. */
-        boolean stillHeld() throws IOException {
-            return key == null || key.equals(identity(path));
-        }
-
-        private static Object identity(Path path) throws IOException {
-            try {
-                return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
-            } catch (NoSuchFileException e) {
-                return MISSING;
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            channel.close(); // releases the lock
-        }
-    }
-
-    // Polls instead of FileChannel.lock(), which cannot time out: a stopped process must not hang every candidate.
-    private static void lockBefore(long deadline, FileChannel channel, Path lockFile, Steps steps) throws IOException {
-        long pauseMillis = 1;
-        boolean waiting = false;
-        while (true) {
-            try {
-                if (channel.tryLock() != null) {
-                    return;
-                }
-            } catch (OverlappingFileLockException e) {
-                // Only if this class is loaded twice in one JVM (two class loaders, two JVM_LOCKS): wait as well.
-            }
-            if (!waiting) {
-                waiting = true;
-                steps.waitingForLock(lockFile);
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                throw lockTimedOut(lockFile, "another process holds it (a process stopped while writing?)");
-            }
-            try {
-                Thread.sleep(pauseMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new LeaseStoreException(Kind.OTHER, "interrupted while waiting for " + lockFile, e);
-            }
-            pauseMillis = Math.min(pauseMillis * 2, 20);
-        }
-    }
-
-    private static LeaseStoreException lockTimedOut(Path lockFile, String why) {
-        return new LeaseStoreException(Kind.TIMEOUT, "could not lock " + lockFile + " in time: " + why);
+        return translated(
+                "write lease file",
+                leaseFile(name),
+                () -> LockFile.underLock(
+                        lockFile, lockTimeout, jvmLocks, steps::waitingForLock, this::ensureDirectory, held -> {
+                            removeLeftoverTemporaries(name);
+                            return action.run(held);
+                        }));
     }
 
     // --- reading and writing
@@ -432,8 +297,8 @@ public class FileLeaseStore implements LeaseStore {
         return Optional.of(LeaseFile.parse(file, content));
     }
 
-    private VersionedLease write(String name, Path file, LeaseRecord record, long version, HeldLock held)
-            throws IOException, LockLost {
+    private VersionedLease write(String name, Path file, LeaseRecord record, long version, LockFile held)
+            throws IOException, LockFile.Lost {
         byte[] content = LeaseFile.format(name, record, version).getBytes(UTF_8);
         Path temporary = directory.resolve(name + ".lease." + UUID.randomUUID() + ".tmp");
         try {
@@ -451,13 +316,13 @@ public class FileLeaseStore implements LeaseStore {
             // have locked a new one and be comparing versions now. (Between this check and the rename a window of
             // a few system calls remains; a lock on a file that others may delete cannot close it.)
             if (!held.stillHeld()) {
-                throw new LockLost();
+                throw new LockFile.Lost();
             }
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (NoSuchFileException e) {
             // The directory, or this temporary file, vanished before the rename: a cleaner, or a writer that
             // locked a new lock file and removed what it took for leftovers. Nothing was renamed.
-            throw new LockLost();
+            throw new LockFile.Lost();
         } finally {
             Files.deleteIfExists(temporary);
         }
@@ -534,7 +399,7 @@ public class FileLeaseStore implements LeaseStore {
                 cause);
     }
 
-    private static String advice(Path directory, Throwable cause) {
+    static String advice(Path directory, Throwable cause) {
         if (cause instanceof AccessDeniedException || cause instanceof SecurityException) {
             return "user " + System.getProperty("user.name") + " needs read and write access to " + directory
                     + " and the files in it: grant it, or choose a lease directory that user owns";
@@ -545,11 +410,11 @@ public class FileLeaseStore implements LeaseStore {
         return "check that " + directory + " is a writable directory on a local file system";
     }
 
-    private static Kind kindOf(Throwable e) {
+    static Kind kindOf(Throwable e) {
         return e instanceof AccessDeniedException || e instanceof SecurityException ? Kind.FORBIDDEN : Kind.OTHER;
     }
 
-    private static String reason(Throwable e) {
+    static String reason(Throwable e) {
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
     }
 }

@@ -20,6 +20,11 @@ import java.util.function.Function;
  *
  * <p>A missing line reads as a {@code null} field; a line that cannot be parsed makes the file corrupt, reported as
  * {@link Kind#OTHER} naming the file. Numbers are full 64-bit values.
+ *
+ * <p>Lines were added over time, each optional, so that files written before them still read: {@code application}
+ * (docs/design.md, "One lease, one application") and {@code successor}, the candidate a release hands the lease to
+ * ("Hand-over to a successor"). The successor is written only when the record names one, so a renew or an acquire,
+ * which name none, leaves no successor behind; an empty one reads as none.
  */
 final class LeaseFile {
 
@@ -30,6 +35,7 @@ final class LeaseFile {
     static final String ACQUIRE_TIME = "acquireTime";
     static final String RENEW_TIME = "renewTime";
     static final String LEASE_TRANSITIONS = "leaseTransitions";
+    static final String SUCCESSOR = "successor";
 
     private LeaseFile() {}
 
@@ -54,6 +60,9 @@ final class LeaseFile {
         if (record.leaseTransitions() != null) {
             line(text, LEASE_TRANSITIONS, record.leaseTransitions().toString());
         }
+        if (record.successor() != null && !record.successor().isEmpty()) {
+            line(text, SUCCESSOR, record.successor());
+        }
         return text.toString();
     }
 
@@ -72,13 +81,15 @@ final class LeaseFile {
         if (properties.getProperty(VERSION) == null) {
             throw corrupt(file, "it has no '" + VERSION + "' line", null);
         }
+        String successor = properties.getProperty(SUCCESSOR);
         LeaseRecord record = new LeaseRecord(
                 properties.getProperty(HOLDER_IDENTITY),
                 field(file, properties, LEASE_DURATION_SECONDS, LeaseFile::parseSeconds),
                 field(file, properties, ACQUIRE_TIME, Instant::parse),
                 field(file, properties, RENEW_TIME, Instant::parse),
                 field(file, properties, LEASE_TRANSITIONS, Long::valueOf),
-                properties.getProperty(APPLICATION));
+                properties.getProperty(APPLICATION),
+                successor == null || successor.isEmpty() ? null : successor);
         // Normalised ("041" is 41), so that the version a candidate holds compares equal to what it reads back.
         return new VersionedLease(
                 record, field(file, properties, VERSION, Long::valueOf).toString());
@@ -126,7 +137,7 @@ final class LeaseFile {
 
     // Escapes what java.util.Properties would otherwise read differently: backslashes, line breaks, control
     // characters and leading white space.
-    private static String escape(String value) {
+    static String escape(String value) {
         StringBuilder escaped = new StringBuilder(value.length());
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);

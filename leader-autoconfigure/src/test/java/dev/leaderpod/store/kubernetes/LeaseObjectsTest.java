@@ -14,8 +14,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Lease objects ⇄ records, on their own: every field both ways, the two annotations beside the spec
- * (docs/design.md, "One lease, one application" and "Fencing tokens strictly increase"), the microsecond the times
+ * Lease objects ⇄ records, on their own: every field both ways, the three annotations beside the spec
+ * (docs/design.md, "One lease, one application", "Fencing tokens strictly increase", "Hand-over to a successor"), the microsecond the times
  * keep ("One identity, one candidate"), leases written by others, and everything a write must leave alone.
  */
 class LeaseObjectsTest {
@@ -170,6 +170,46 @@ class LeaseObjectsTest {
         lease.getMetadata().setAnnotations(Map.of(LeaseObjects.APPLICATION_ANNOTATION, ""));
 
         assertThat(LeaseObjects.read(lease).application()).isNull();
+    }
+
+    // --- successor: only in the release that names one
+
+    @Test
+    void aReleaseNamingASuccessorRoundTripsThroughItsAnnotation() {
+        LeaseRecord release =
+                new LeaseRecord("", Duration.ofSeconds(1), ACQUIRED, RENEWED, 7L, "BillingService", "billing-0");
+
+        GenericKubernetesResource lease =
+                JSON.unmarshal(JSON.asJson(written(release)), GenericKubernetesResource.class);
+
+        assertThat(lease.getMetadata().getAnnotations()).containsEntry(LeaseObjects.SUCCESSOR_ANNOTATION, "billing-0");
+        assertThat(LeaseObjects.read(lease)).isEqualTo(release);
+    }
+
+    @Test
+    void aWriteNamingNoSuccessorRemovesTheAnnotationOfTheReleaseItReplaces() {
+        GenericKubernetesResource lease =
+                written(new LeaseRecord("", Duration.ofSeconds(1), ACQUIRED, RENEWED, 7L, "BillingService", "b"));
+        lease.getMetadata().getAnnotations().put("owner", "team-a");
+
+        LeaseObjects.write(lease, new LeaseRecord("b", Duration.ofSeconds(15), RENEWED, RENEWED, 8L, "BillingService"));
+
+        assertThat(lease.getMetadata().getAnnotations())
+                .doesNotContainKey(LeaseObjects.SUCCESSOR_ANNOTATION)
+                .containsEntry("owner", "team-a")
+                .containsEntry(LeaseObjects.FENCING_TOKEN_ANNOTATION, "8");
+        assertThat(LeaseObjects.read(lease).successor()).isNull();
+    }
+
+    @Test
+    void anEmptySuccessorIsNoneBothWays() {
+        GenericKubernetesResource lease = written(new LeaseRecord("", null, null, null, null, null, ""));
+        GenericKubernetesResource handEdited = foreign("{}");
+        handEdited.getMetadata().setAnnotations(Map.of(LeaseObjects.SUCCESSOR_ANNOTATION, ""));
+
+        assertThat(lease.getMetadata().getAnnotations()).isNull();
+        assertThat(LeaseObjects.read(lease).successor()).isNull();
+        assertThat(LeaseObjects.read(handEdited).successor()).isNull();
     }
 
     // --- leases written by others

@@ -78,6 +78,60 @@ class LeaseFileTest {
                         new LeaseRecord("worker-1", Duration.ofSeconds(15), null, null, 3L, null), "42"));
     }
 
+    @Test
+    void aReleasesSuccessorIsALineOfItsOwnAndRoundTrips() {
+        LeaseRecord release = new LeaseRecord(
+                "",
+                Duration.ofSeconds(1),
+                Instant.parse("2024-05-01T10:15:30.123456Z"),
+                Instant.parse("2024-05-01T10:15:32.654321Z"),
+                3L,
+                "BillingService",
+                "worker-2 #1\n");
+
+        String text = LeaseFile.format("billing", release, 7);
+
+        assertThat(text.lines()).contains("successor=worker-2 #1\\n");
+        assertThat(LeaseFile.parse(FILE, text)).isEqualTo(new VersionedLease(release, "7"));
+    }
+
+    @Test
+    void noSuccessorOrAnEmptyOneWritesNoLineAndReadsAsNone() {
+        LeaseRecord renewed = new LeaseRecord("worker-2", Duration.ofSeconds(15), null, null, 4L, "billing", "");
+
+        String text = LeaseFile.format("billing", renewed, 8);
+
+        assertThat(text).doesNotContain("successor");
+        assertThat(LeaseFile.parse(FILE, text).record().successor()).isNull();
+        assertThat(LeaseFile.parse(FILE, "version=8\nsuccessor=\n").record().successor())
+                .isNull();
+    }
+
+    @Test
+    void aFileWrittenBeforeSuccessorsWereRecordedReadsAsNoSuccessor() {
+        VersionedLease read = LeaseFile.parse(FILE, """
+                # Lease billing. Replaced atomically on every write; edit only while no candidate runs.
+                version=42
+                application=BillingService
+                leaseDurationSeconds=1
+                acquireTime=2024-05-01T10:15:30.123456Z
+                renewTime=2024-05-01T10:15:32.654321Z
+                leaseTransitions=3
+                """);
+
+        assertThat(read)
+                .isEqualTo(new VersionedLease(
+                        new LeaseRecord(
+                                null,
+                                Duration.ofSeconds(1),
+                                Instant.parse("2024-05-01T10:15:30.123456Z"),
+                                Instant.parse("2024-05-01T10:15:32.654321Z"),
+                                3L,
+                                "BillingService",
+                                null),
+                        "42"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "holderIdentity=a", "version=4\nleaseTransitions=99999999999999999999"})
     void textThatIsNotALeaseIsCorruptNamingTheFile(String text) {
