@@ -9,11 +9,13 @@ import dev.leaderpod.core.ElectionSettings.InvalidSettingException;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseStore;
+import dev.leaderpod.core.Presence;
 import dev.leaderpod.core.PresenceStore;
 import dev.leaderpod.events.LeaderEventPublishingListener;
 import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -137,6 +139,11 @@ public class LeaderElectionAutoConfiguration {
                     "leader.spread.presence-interval", String.valueOf(interval), "must be at least 1s");
         }
         Map<String, String> metadata = Map.copyOf(properties.getSpread().getMetadata());
+        try {
+            Presence.of(settings.identity(), Set.of(), metadata).requireStorable();
+        } catch (IllegalArgumentException e) {
+            throw new LeaderConfigurationException("leader.spread.metadata", metadata.toString(), e.getMessage());
+        }
         return new ElectionSpreader(
                 settings.identity(),
                 presenceStore,

@@ -127,6 +127,7 @@ class NamedElectionsKubernetesTest {
                         "leader.renew-deadline=2s",
                         "leader.retry-period=500ms",
                         "leader.elections.reports.enabled=true",
+                        "leader.spread.enabled=false", // one leader of both here; spreading: SpreadingKubernetesTest
                         "spring.main.banner-mode=off")
                 .initializers(context -> {
                     context.getBeanFactory().registerSingleton("kubernetesClient", client);
