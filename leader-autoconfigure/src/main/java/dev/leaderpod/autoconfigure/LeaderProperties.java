@@ -11,7 +11,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties(prefix = "leader")
 public class LeaderProperties {
 
-    /** Whether this application takes part in a leader election. */
+    /**
+     * Whether this application takes part in a leader election. Off: this instance is the only candidate and leads
+     * from start to shutdown, on an in-memory lease of its own; every API works as on a leader.
+     */
     private boolean enabled = true;
 
     /**
@@ -20,7 +23,11 @@ public class LeaderProperties {
      */
     private StoreType store = StoreType.AUTO;
 
-    /** Name of the lease, one per election. Defaults to spring.application.name. */
+    /**
+     * Name of the lease, one per election; a valid Kubernetes object name. Defaults to one derived from
+     * spring.application.name: lower-cased, other characters than a-z, 0-9, '-' and '.' replaced by '-', at most 63
+     * characters.
+     */
     private String leaseName;
 
     /** Namespace of the Lease. Defaults to the pod's own namespace (or the client configuration's). */
