@@ -283,12 +283,36 @@ public class LeaderProperties {
          */
         private boolean labelPod;
 
+        private final Events events = new Events();
+
         public boolean isLabelPod() {
             return labelPod;
         }
 
         public void setLabelPod(boolean labelPod) {
             this.labelPod = labelPod;
+        }
+
+        public Events getEvents() {
+            return events;
+        }
+    }
+
+    /** Kubernetes Events of leadership transitions, on the election's Lease. */
+    public static class Events {
+
+        /**
+         * Whether every leadership transition is recorded as a Kubernetes Event on the election's Lease (reason
+         * 'LeaderElection'), shown by 'kubectl describe lease' and 'kubectl get events'. Needs 'create' on events.
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 }

@@ -95,6 +95,18 @@ class ConfigurationMetadataTest {
                 });
     }
 
+    @Test
+    void kubernetesEventsAreOnByDefaultAndDescribed() throws Exception {
+        JsonNode events = properties().get("leader.kubernetes.events.enabled");
+
+        assertThat(events).isNotNull();
+        assertThat(events.path("type").asText()).isEqualTo("java.lang.Boolean");
+        assertThat(events.path("defaultValue").asBoolean()).isTrue();
+        assertThat(events.path("description").asText()).contains("Kubernetes Event", "'create' on events");
+        assertThat(new LeaderProperties().getKubernetes().getEvents().isEnabled())
+                .isTrue();
+    }
+
     private static Duration defaultOf(Map<String, JsonNode> properties, String name) {
         assertThat(properties).containsKey(name);
         return DurationStyle.detectAndParse(
