@@ -132,6 +132,13 @@ class KubernetesManifestsTest {
                                     .getSpec();
                             return lease.getRenewTime().isAfter(lease.getAcquireTime());
                         });
+                await().atMost(Duration.ofSeconds(10)) // the Kubernetes Event of the grant, posted in the background
+                        .until(() -> !admin.v1()
+                                .events()
+                                .inNamespace(NAMESPACE)
+                                .list()
+                                .getItems()
+                                .isEmpty());
             }
             List<RecordedRequest> requests = new ArrayList<>();
             for (int i = 0; i < server.getRequestCount(); i++) {
@@ -163,11 +170,12 @@ class KubernetesManifestsTest {
         assertThat(rules(role)).isEqualTo(calledVerbs);
         assertThat(calledVerbs)
                 .containsEntry("coordination.k8s.io/leases", Set.of("create", "get", "update", "watch"))
-                .containsEntry("/pods", Set.of("patch"));
+                .containsEntry("/pods", Set.of("patch"))
+                .containsEntry("/events", Set.of("create"));
     }
 
     @Test
-    void sidecarRoleGrantsExactlyTheLeaseVerbs() throws IOException {
+    void sidecarRoleGrantsExactlyTheLeaseAndEventVerbs() throws IOException {
         Role role = only(load("sidecar-example.yaml"), Role.class);
         Map<String, Set<String>> leaseVerbs = new TreeMap<>(calledVerbs);
         leaseVerbs.remove("/pods"); // the sidecar does not label pods
