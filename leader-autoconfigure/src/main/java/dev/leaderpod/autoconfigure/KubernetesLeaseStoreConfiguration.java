@@ -77,8 +77,10 @@ class KubernetesLeaseStoreConfiguration {
                 throw new LeaderConfigurationException(
                         "leader.namespace",
                         null,
-                        "must be set: no namespace could be found in the pod's service account or the Kubernetes"
-                                + " client configuration");
+                        "No namespace was found in the pod's service account or the Kubernetes client configuration"
+                                + " either, and the Lease needs one",
+                        "Set leader.namespace to the namespace of the Lease; on Kubernetes, from the downward API: an"
+                                + " environment variable LEADER_NAMESPACE with fieldRef metadata.namespace.");
             }
             return namespace;
         }
@@ -95,7 +97,9 @@ class KubernetesLeaseStoreConfiguration {
             throw new LeaderConfigurationException(
                     "leader.store",
                     "kubernetes",
-                    "needs io.fabric8:kubernetes-client on the class path (dev.leaderpod:leader-starter brings it)");
+                    "needs io.fabric8:kubernetes-client on the class path",
+                    "Add dev.leaderpod:leader-starter (it brings the client) or io.fabric8:kubernetes-client to the"
+                            + " application's dependencies, or set leader.store to local.");
         }
     }
 }

@@ -16,7 +16,6 @@ import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -37,12 +36,12 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
 /**
  * Leader election over a lease: picks the store ({@link ConditionalOnLeaseStore}), builds the elector from {@code leader.*} properties, joins the
  * election when the context starts and leaves it gracefully when it closes; the same for each named election
- * ({@link LeaderElections}).
+ * ({@link LeaderElections}). With {@code leader.enabled=false} this instance is the only candidate
+ * ({@link SoleCandidateConfiguration}).
  */
 @AutoConfiguration(afterName = "org.springframework.cloud.kubernetes.fabric8.Fabric8AutoConfiguration")
-@ConditionalOnProperty(prefix = "leader", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(LeaderProperties.class)
-@Import({KubernetesLeaseStoreConfiguration.class, LocalLeaseStoreConfiguration.class})
+@Import({KubernetesLeaseStoreConfiguration.class, LocalLeaseStoreConfiguration.class, SoleCandidateConfiguration.class})
 public class LeaderElectionAutoConfiguration {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderElectionAutoConfiguration.class);
@@ -168,38 +167,27 @@ public class LeaderElectionAutoConfiguration {
 
     /** Validates the properties into settings; a broken rule stops start-up naming the property. */
     static ElectionSettings electionSettings(LeaderProperties properties, Environment environment) {
-        String leaseName = leaseName(properties, environment);
+        String leaseName = LeaseNames.resolve(properties, environment);
         String identity =
                 properties.getIdentity() == null || properties.getIdentity().isBlank()
                         ? CandidateIdentity.generate(System.getenv())
                         : properties.getIdentity();
         if (properties.getDrainTimeout() == null || properties.getDrainTimeout().isNegative()) {
             throw new LeaderConfigurationException(
-                    "leader.drain-timeout", properties.getDrainTimeout(), "must be zero or positive");
+                    "leader.drain-timeout",
+                    properties.getDrainTimeout(),
+                    "must be zero or positive",
+                    "Set leader.drain-timeout to how long the end of a term may wait for leader-only work to finish,"
+                            + " such as 10s (the default); 0s does not wait.");
         }
         return validated(
                 "leader.",
-                () -> new ElectionSettings(
-                        leaseName,
-                        identity,
-                        properties.getLeaseDuration(),
-                        properties.getRenewDeadline(),
-                        properties.getRetryPeriod(),
-                        properties.getRequestTimeout()));
-    }
-
-    private static String leaseName(LeaderProperties properties, Environment environment) {
-        String leaseName = properties.getLeaseName();
-        if (leaseName == null || leaseName.isBlank()) {
-            leaseName = environment.getProperty("spring.application.name");
-            if (leaseName == null || leaseName.isBlank()) {
-                throw new LeaderConfigurationException(
-                        "leader.lease-name",
-                        null,
-                        "must be set, or spring.application.name must be: it names the lease all replicas share");
-            }
-        }
-        return leaseName;
+                leaseName,
+                identity,
+                properties.getLeaseDuration(),
+                properties.getRenewDeadline(),
+                properties.getRetryPeriod(),
+                properties.getRequestTimeout());
     }
 
     /**
@@ -212,36 +200,33 @@ public class LeaderElectionAutoConfiguration {
         String leaseName = LeaderElections.leaseName(defaults.leaseName(), name);
         return validated(
                 "leader.elections." + name + ".",
-                () -> new ElectionSettings(
-                        leaseName,
-                        defaults.identity(),
-                        orElse(election.getLeaseDuration(), properties.getLeaseDuration()),
-                        orElse(election.getRenewDeadline(), properties.getRenewDeadline()),
-                        orElse(election.getRetryPeriod(), properties.getRetryPeriod()),
-                        orElse(election.getRequestTimeout(), properties.getRequestTimeout())));
+                leaseName,
+                defaults.identity(),
+                orElse(election.getLeaseDuration(), properties.getLeaseDuration()),
+                orElse(election.getRenewDeadline(), properties.getRenewDeadline()),
+                orElse(election.getRetryPeriod(), properties.getRetryPeriod()),
+                orElse(election.getRequestTimeout(), properties.getRequestTimeout()));
     }
 
-    private static ElectionSettings validated(String prefix, Supplier<ElectionSettings> settings) {
+    private static ElectionSettings validated(
+            String prefix,
+            String leaseName,
+            String identity,
+            Duration leaseDuration,
+            Duration renewDeadline,
+            Duration retryPeriod,
+            Duration requestTimeout) {
         try {
-            return settings.get();
+            return new ElectionSettings(leaseName, identity, leaseDuration, renewDeadline, retryPeriod, requestTimeout);
         } catch (InvalidSettingException e) {
-            throw new LeaderConfigurationException(
-                    prefix + e.setting().key(), e.value(), qualifyPropertyNames(prefix, e.rule()));
+            throw RefusedSettings.refused(prefix, e, leaseDuration, renewDeadline);
         } catch (NullPointerException e) {
-            throw new LeaderConfigurationException(prefix + e.getMessage(), null, "must be set");
+            throw RefusedSettings.missing(prefix, e.getMessage());
         }
     }
 
     private static Duration orElse(Duration own, Duration inherited) {
         return own != null ? own : inherited;
-    }
-
-    private static String qualifyPropertyNames(String prefix, String rule) {
-        String qualified = rule;
-        for (ElectionSettings.Setting setting : ElectionSettings.Setting.values()) {
-            qualified = qualified.replaceAll("(?<![\\w.-])" + setting.key() + "(?![\\w-])", prefix + setting.key());
-        }
-        return qualified;
     }
 
     /** Events for Spring Integration listeners, when Spring Integration is present. */

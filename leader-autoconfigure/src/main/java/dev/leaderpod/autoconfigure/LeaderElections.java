@@ -69,7 +69,14 @@ public final class LeaderElections {
             try {
                 declare(name);
             } catch (IllegalArgumentException e) {
-                throw new LeaderConfigurationException("leader.elections." + name, name, e.getMessage());
+                throw LeaderConfigurationException.describedAs(
+                        "leader.elections." + name,
+                        name,
+                        "the election '" + name + "' under leader.elections cannot have that name: it "
+                                + e.getMessage(),
+                        "Rename the election under leader.elections: lower-case letters, digits and '-', starting"
+                                + " and ending with a letter or digit, short enough for '<lease-name>-<name>' to stay"
+                                + " within 253 characters.");
             }
         }
     }

@@ -101,7 +101,7 @@ public class LeaderOnlyAutoConfiguration {
             return elector.getObject();
         }
         throw new IllegalArgumentException(
-                "cannot be: named elections need LeaderElectionAutoConfiguration, which builds"
+                "must be empty here: named elections need LeaderElectionAutoConfiguration, which builds"
                         + " them, and this application builds its own elector without it");
     }
 

@@ -43,8 +43,9 @@ public class LeaderPodLabelAutoConfiguration {
             throw new LeaderConfigurationException(
                     "leader.kubernetes.label-pod",
                     true,
-                    "needs the pod's name: set the environment variable POD_NAME from the downward API"
-                            + " (fieldRef metadata.name)");
+                    "needs the pod's name, and neither the environment variable POD_NAME nor HOSTNAME is set",
+                    "Set the environment variable POD_NAME from the downward API (fieldRef metadata.name), or set"
+                            + " leader.kubernetes.label-pod to false.");
         }
         // The pod lives in its own namespace, which is normally the Lease's too.
         String namespace = firstNonBlank(
@@ -53,8 +54,10 @@ public class LeaderPodLabelAutoConfiguration {
             throw new LeaderConfigurationException(
                     "leader.kubernetes.label-pod",
                     true,
-                    "needs the pod's namespace: set the environment variable POD_NAMESPACE from the downward API"
-                            + " (fieldRef metadata.namespace)");
+                    "needs the pod's namespace, and neither the environment variable POD_NAMESPACE, leader.namespace"
+                            + " nor the Kubernetes client configuration gives one",
+                    "Set the environment variable POD_NAMESPACE from the downward API (fieldRef metadata.namespace),"
+                            + " or set leader.kubernetes.label-pod to false.");
         }
         // Through the application's client when there is one, so the labeler starts no HTTP stack of its own.
         return client != null

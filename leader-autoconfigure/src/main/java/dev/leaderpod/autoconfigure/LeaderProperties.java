@@ -11,7 +11,10 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 @ConfigurationProperties(prefix = "leader")
 public class LeaderProperties {
 
-    /** Whether this application takes part in a leader election. */
+    /**
+     * Whether this application takes part in a leader election. Off: this instance is the only candidate and leads
+     * from start to shutdown, on an in-memory lease of its own; every API works as on a leader.
+     */
     private boolean enabled = true;
 
     /**
@@ -20,7 +23,11 @@ public class LeaderProperties {
      */
     private StoreType store = StoreType.AUTO;
 
-    /** Name of the lease, one per election. Defaults to spring.application.name. */
+    /**
+     * Name of the lease, one per election; a valid Kubernetes object name. Defaults to one derived from
+     * spring.application.name: lower-cased, other characters than a-z, 0-9, '-' and '.' replaced by '-', at most 63
+     * characters.
+     */
     private String leaseName;
 
     /** Namespace of the Lease. Defaults to the pod's own namespace (or the client configuration's). */
@@ -324,12 +331,36 @@ public class LeaderProperties {
          */
         private boolean labelPod;
 
+        private final Events events = new Events();
+
         public boolean isLabelPod() {
             return labelPod;
         }
 
         public void setLabelPod(boolean labelPod) {
             this.labelPod = labelPod;
+        }
+
+        public Events getEvents() {
+            return events;
+        }
+    }
+
+    /** Kubernetes Events of leadership transitions, on the election's Lease. */
+    public static class Events {
+
+        /**
+         * Whether every leadership transition is recorded as a Kubernetes Event on the election's Lease (reason
+         * 'LeaderElection'), shown by 'kubectl describe lease' and 'kubectl get events'. Needs 'create' on events.
+         */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 }

@@ -12,7 +12,8 @@ import org.springframework.core.type.AnnotatedTypeMetadata;
 
 /**
  * The store choice, made in one place for every configuration that depends on it (the stores' own configurations
- * and the pod labeler): {@code leader.store}, with {@code auto} resolved by the detected cloud platform. A value that
+ * and the pod labeler): {@code leader.store}, with {@code auto} resolved by the detected cloud platform; none with
+ * {@code leader.enabled=false} (the only candidate's lease is in memory: {@link SoleCandidateConfiguration}). A value that
  * is not a store type fails start-up when the properties are bound, naming {@code leader.store}.
  */
 class LeaseStoreCondition extends SpringBootCondition {
@@ -21,6 +22,10 @@ class LeaseStoreCondition extends SpringBootCondition {
     public ConditionOutcome getMatchOutcome(ConditionContext context, AnnotatedTypeMetadata metadata) {
         StoreType wanted = (StoreType) metadata.getAnnotationAttributes(ConditionalOnLeaseStore.class.getName())
                 .get("value");
+        if ("false".equalsIgnoreCase(context.getEnvironment().getProperty("leader.enabled"))) {
+            return ConditionOutcome.noMatch(ConditionMessage.forCondition(ConditionalOnLeaseStore.class, wanted)
+                    .because("leader.enabled is false: the only candidate keeps its lease in memory"));
+        }
         StoreType configured = configured(context.getEnvironment());
         StoreType resolved = resolve(configured, context.getEnvironment());
         ConditionMessage.Builder message = ConditionMessage.forCondition(ConditionalOnLeaseStore.class, wanted);

@@ -149,12 +149,18 @@ public final class LeaderOnlyBeanPostProcessor
                 elections.apply(declared.getKey());
                 undeclaredElections.remove(declared.getKey());
             } catch (IllegalArgumentException e) {
+                // The reason says what the name must be: "must be lower-case letters, …".
                 throw new LeaderOnlyDeclarationException(
-                        declared.getValue() + " names the election '" + declared.getKey() + "', which cannot be: "
-                                + e.getMessage(),
-                        "Name the election with lower-case letters, digits and '-' only, starting and ending with a"
-                                + " letter or digit, short enough for its lease name to stay within 253 characters,"
-                                + " in @LeaderOnly(\"...\") on the method or its class.");
+                        declared.getValue() + " names the election '" + declared.getKey()
+                                + "', which is refused: its name " + e.getMessage() + ".",
+                        e.getMessage().contains("LeaderElectionAutoConfiguration")
+                                ? "Remove the name from @LeaderOnly(\"" + declared.getKey() + "\") to follow the"
+                                        + " default election, or let LeaderElectionAutoConfiguration build the elector"
+                                        + " (remove the application's own LeaseElector bean)."
+                                : "Name the election with lower-case letters, digits and '-' only, starting and"
+                                        + " ending with a letter or digit, short enough for its lease name to stay"
+                                        + " within 253 characters, in @LeaderOnly(\"...\") on the method or its"
+                                        + " class.");
             }
         }
     }

@@ -53,10 +53,12 @@ class LeaderEndpointAutoConfigurationTest {
     }
 
     @Test
-    void isOffWhenTheElectionIsDisabled() {
+    void showsTheOnlyCandidateLeadingWhenTheElectionIsDisabled() {
         contextRunner
                 .withPropertyValues("management.endpoints.web.exposure.include=leader", "leader.enabled=false")
-                .run(context -> assertThat(context).doesNotHaveBean(LeaderEndpoint.class));
+                .run(context -> assertThat(
+                                context.getBean(LeaderEndpoint.class).lease().leader())
+                        .isTrue());
     }
 
     @Test

@@ -17,6 +17,7 @@ import org.springframework.boot.actuate.health.HealthComponent;
 import org.springframework.boot.actuate.health.HealthContributorRegistry;
 import org.springframework.boot.actuate.health.HealthEndpoint;
 import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
@@ -80,10 +81,12 @@ class LeaderHealthAutoConfigurationTest {
     }
 
     @Test
-    void isOffWhenTheElectionIsDisabled() {
-        contextRunner
-                .withPropertyValues("leader.enabled=false")
-                .run(context -> assertThat(context).doesNotHaveBean(LeaderHealthIndicator.class));
+    void showsTheOnlyCandidateLeadingWhenTheElectionIsDisabled() {
+        contextRunner.withPropertyValues("leader.enabled=false").run(context -> {
+            Health health = context.getBean(LeaderHealthIndicator.class).health();
+            assertThat(health.getStatus()).isEqualTo(Status.UP);
+            assertThat(health.getDetails()).containsEntry("role", "leader");
+        });
     }
 
     @Test

@@ -45,6 +45,15 @@ class LeaderInfoAutoConfigurationTest {
     }
 
     @Test
+    void showsTheOnlyCandidateLeadingWhenTheElectionIsDisabled() {
+        contextRunner.withPropertyValues("leader.enabled=false").run(context -> {
+            InfoContributor contributor = context.getBean("leaderElectionInfoContributor", InfoContributor.class);
+            assertThat(summary(contributor).leader()).isTrue();
+            assertThat(summary(contributor).holder()).isEqualTo("pod-a");
+        });
+    }
+
+    @Test
     void isOffWhenInfoDefaultsAreDisabled() {
         contextRunner
                 .withPropertyValues("management.info.defaults.enabled=false")

@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.BeanUtils;
+import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.actuate.autoconfigure.info.ConditionalOnEnabledInfoContributor;
 import org.springframework.boot.convert.DurationStyle;
 
 /**
@@ -68,6 +70,41 @@ class ConfigurationMetadataTest {
                 .contains(keys.stream().map(key -> "'" + key + "'").toList());
         // Each key defaults to the leader.* property of the same name.
         assertThat(keys).allSatisfy(key -> assertThat(properties()).containsKey("leader." + key));
+    }
+
+    @Test
+    void theLeaderHealthAndInfoSwitchesAreDescribedUnderTheNamesTheirConditionsRead() throws Exception {
+        Map<String, JsonNode> properties = properties();
+        String health = Class.forName(
+                        "dev.leaderpod.actuate.LeaderHealthAutoConfiguration$LeaderHealthIndicatorConfiguration")
+                .getAnnotation(ConditionalOnEnabledHealthIndicator.class)
+                .value();
+        String info = Class.forName(
+                        "dev.leaderpod.actuate.LeaderInfoAutoConfiguration$LeaderInfoContributorConfiguration")
+                .getAnnotation(ConditionalOnEnabledInfoContributor.class)
+                .value();
+
+        assertThat(List.of("management.health." + health + ".enabled", "management.info." + info + ".enabled"))
+                .containsExactly("management.health.leader.enabled", "management.info.leader.enabled")
+                .allSatisfy(name -> {
+                    assertThat(properties).containsKey(name);
+                    JsonNode property = properties.get(name);
+                    assertThat(property.path("type").asText()).isEqualTo("java.lang.Boolean");
+                    assertThat(property.path("defaultValue").asBoolean()).isTrue();
+                    assertThat(property.path("description").asText()).isNotBlank();
+                });
+    }
+
+    @Test
+    void kubernetesEventsAreOnByDefaultAndDescribed() throws Exception {
+        JsonNode events = properties().get("leader.kubernetes.events.enabled");
+
+        assertThat(events).isNotNull();
+        assertThat(events.path("type").asText()).isEqualTo("java.lang.Boolean");
+        assertThat(events.path("defaultValue").asBoolean()).isTrue();
+        assertThat(events.path("description").asText()).contains("Kubernetes Event", "'create' on events");
+        assertThat(new LeaderProperties().getKubernetes().getEvents().isEnabled())
+                .isTrue();
     }
 
     private static Duration defaultOf(Map<String, JsonNode> properties, String name) {

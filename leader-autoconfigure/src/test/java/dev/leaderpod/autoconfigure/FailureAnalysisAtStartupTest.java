@@ -17,22 +17,24 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 class FailureAnalysisAtStartupTest {
 
     @Test
-    void invalidTimingStopsStartUpWithAnExplanation(CapturedOutput output) {
+    void invalidTimingStopsStartUpWithAnExplanationOfTheValuesAsTyped(CapturedOutput output) {
         assertThatThrownBy(() -> new SpringApplicationBuilder(App.class)
                         .web(WebApplicationType.NONE)
                         .properties(
                                 "spring.application.name=billing",
                                 "leader.store=local",
-                                "leader.local.directory=target/failure-analysis-leases",
-                                "leader.lease-duration=10s",
-                                "leader.renew-deadline=12s")
-                        .run())
+                                "leader.local.directory=target/failure-analysis-leases")
+                        .run("--leader.lease-duration=10s", "--leader.renew-deadline=12s"))
                 .hasRootCauseInstanceOf(LeaderConfigurationException.class);
+        String newline = System.lineSeparator();
         assertThat(output)
                 .contains("APPLICATION FAILED TO START")
-                .contains("property 'leader.renew-deadline' has value 'PT12S'")
-                .contains("shorter than leader.lease-duration (PT10S)")
-                .contains("Change 'leader.renew-deadline'");
+                .contains("Description:" + newline + newline
+                        + "Leader election cannot start: leader.renew-deadline is '12s' (from the command line). It"
+                        + " must be shorter than leader.lease-duration (10s), so the leader steps down before anyone"
+                        + " can take over." + newline)
+                .contains("Action:" + newline + newline
+                        + "Set leader.renew-deadline to 9.801s or less, or raise leader.lease-duration." + newline);
     }
 
     @SpringBootConfiguration

@@ -99,14 +99,15 @@ class LeaderOnlyAutoConfigurationTest {
     // Auto-configuration
 
     @Test
-    void isOffWithLeaderElection() {
+    void gatesCallsOfTheOnlyCandidateWhenTheElectionIsDisabled() {
+        otherPod.takeLease(); // of the application's store, which the only candidate does not use
         contextRunner
                 .withPropertyValues("leader.enabled=false")
                 .withBean(TypeLevelReports.class)
                 .run(context -> {
                     assertThat(context)
-                            .doesNotHaveBean(LeaderOnlyAdvisor.class)
-                            .doesNotHaveBean(LeaderOnlyLeadershipListener.class);
+                            .hasSingleBean(LeaderOnlyAdvisor.class)
+                            .hasSingleBean(LeaderOnlyLeadershipListener.class);
                     assertThat(context.getBean(TypeLevelReports.class).title()).isEqualTo("report");
                 });
     }

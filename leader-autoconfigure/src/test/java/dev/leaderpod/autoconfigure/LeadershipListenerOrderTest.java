@@ -28,6 +28,7 @@ class LeadershipListenerOrderTest {
                     LeaderElectionAutoConfiguration.class,
                     LeaderOnlyAutoConfiguration.class,
                     LeaderPodLabelAutoConfiguration.class,
+                    KubernetesEventsAutoConfiguration.class,
                     LeaderMetricsAutoConfiguration.class))
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
             .withBean(
@@ -46,7 +47,7 @@ class LeadershipListenerOrderTest {
                     "POD_NAME=billing-7d9f-x2x4q");
 
     @Test
-    void metricsThenLeaderOnlyThenThePodLabelThenTheApplicationsListenersThenTheEvents() {
+    void metricsThenLeaderOnlyThenThePodLabelThenKubernetesEventsThenTheApplicationsListenersThenTheEvents() {
         contextRunner.withUserConfiguration(ApplicationListener.class).run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBeanProvider(LeadershipListener.class).orderedStream())
@@ -55,6 +56,7 @@ class LeadershipListenerOrderTest {
                             "LeaderElectionMetrics",
                             LeaderOnlyLeadershipListener.class.getSimpleName(),
                             LeaderPodLabeler.class.getSimpleName(),
+                            "ElectionHistory", // LeaseEventRecorder's: Kubernetes Events
                             "UnorderedListener",
                             LeaderEventPublishingListener.class.getSimpleName());
         });

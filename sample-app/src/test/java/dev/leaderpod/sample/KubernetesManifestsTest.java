@@ -135,6 +135,13 @@ class KubernetesManifestsTest {
                                     .getSpec();
                             return lease.getRenewTime().isAfter(lease.getAcquireTime());
                         });
+                await().atMost(Duration.ofSeconds(10)) // the Kubernetes Event of the grant, posted in the background
+                        .until(() -> !admin.v1()
+                                .events()
+                                .inNamespace(NAMESPACE)
+                                .list()
+                                .getItems()
+                                .isEmpty());
             }
             List<RecordedRequest> requests = new ArrayList<>();
             for (int i = 0; i < server.getRequestCount(); i++) {
@@ -165,11 +172,11 @@ class KubernetesManifestsTest {
         Role role = only(load("role.yaml"), Role.class);
         assertThat(rules(role)).isEqualTo(neededVerbs());
         assertThat(calledVerbs.get("coordination.k8s.io/leases")).contains("create", "get", "update", "watch");
-        assertThat(calledVerbs).containsEntry("/pods", Set.of("patch"));
+        assertThat(calledVerbs).containsEntry("/pods", Set.of("patch")).containsEntry("/events", Set.of("create"));
     }
 
     @Test
-    void sidecarRoleGrantsExactlyTheLeaseVerbs() throws IOException {
+    void sidecarRoleGrantsExactlyTheLeaseAndEventVerbs() throws IOException {
         Role role = only(load("sidecar-example.yaml"), Role.class);
         Map<String, Set<String>> leaseVerbs = neededVerbs();
         leaseVerbs.remove("/pods"); // the sidecar does not label pods
