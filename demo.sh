@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local demo: builds the sample app, starts three instances on this machine that elect a leader through a lease
-# file, shows who leads, and stops them all on Ctrl-C. Needs only a JDK 17+ (Maven comes through ./mvnw).
+# file, shows who leads the default election and which instance leads each named one (billing, cleanup, index) as
+# they move, and stops them all on Ctrl-C. Needs only a JDK 17+ (Maven comes through ./mvnw).
 #
 #   ./demo.sh                          build, then run on ports 8081-8083
 #   DEMO_PORTS="9081 9082 9083" ./demo.sh
@@ -14,11 +15,21 @@ PORTS=(${DEMO_PORTS:-8081 8082 8083})
 LEASE_DURATION=8s  # shorter than the default 15s, so a crash fail-over is quick to watch
 RENEW_DEADLINE=5s
 RETRY_PERIOD=1s
+PRESENCE_INTERVAL=3s  # a crashed instance stops counting for the spread after three intervals (default 30s)
 DEMO_DIR=sample-app/target/demo
 
 PIDS=()
 OFFSETS=()
 GONE=()
+# The elections as the instances list them, and who leads each: bash 3.2 has no associative arrays, so parallel
+# indexed arrays, ELECTION_COUNT long.
+ELECTION_COUNT=0
+ELECTION_NAMES=()   # "default" or the election's name
+ELECTION_OWNERS=()  # port of the live instance that says it leads the election, or ""
+ELECTION_TOKENS=()  # that instance's fencing token
+ELECTION_HOLDERS=() # the holder some live instance sees in the lease (a crashed leader's until it expires)
+PRINTED_OWNERS=()   # ELECTION_OWNERS when last printed
+last_elections=""
 
 say() { printf '%s\n' "$*"; }
 now() { date +%H:%M:%S; }
@@ -84,7 +95,11 @@ print_new_log_lines() {
                 }
                 at = index($0, " : ")
                 text = (at > 0 ? substr($0, at + 3) : $0)
-                if (text ~ /^Joining leader election/) text = "Joined the election"
+                if (text ~ /^Joining leader election/) { # one line per election: the first says it for all
+                    if (joined++) next
+                    text = "Joined the elections"
+                }
+                sub(/ local lease file [^ ]*\//, " lease ", text) # "released lease leaderpod-sample-billing.lease"
                 sub(/^local lease file .* was deleted;/, "The lease was deleted;", text)
                 printf "    %s  %s  %s\n", port, substr($1, 12, 12), text
             }
@@ -94,6 +109,97 @@ print_new_log_lines() {
         out=${out%$'\n'}
         [ -n "$out" ] && printf '%s\n' "$out"
     done
+    return 0
+}
+
+# Sets FOUND to the index of election $1, adding it if new.
+find_election() {
+    FOUND=0
+    while [ "$FOUND" -lt "$ELECTION_COUNT" ]; do
+        [ "${ELECTION_NAMES[$FOUND]}" = "$1" ] && return 0
+        FOUND=$((FOUND + 1))
+    done
+    ELECTION_NAMES[$FOUND]=$1
+    PRINTED_OWNERS[$FOUND]=""
+    ELECTION_COUNT=$((ELECTION_COUNT + 1))
+}
+
+# Asks every live instance which elections it leads (GET /api/elections: one line per election, then the spread),
+# and prints who leads which election when that changed, with what moved since the last print.
+print_elections_if_moved() {
+    local i j port lines kind name lease holder token role spreading="" now_elections="" shares="" count was
+    local answered=" "
+    j=0
+    while [ "$j" -lt "$ELECTION_COUNT" ]; do
+        ELECTION_OWNERS[$j]=""
+        ELECTION_TOKENS[$j]=""
+        ELECTION_HOLDERS[$j]=""
+        j=$((j + 1))
+    done
+    for i in "${!PORTS[@]}"; do
+        [ -z "${GONE[$i]}" ] || continue
+        lines=$(http_get "${PORTS[$i]}" /api/elections || true)
+        [ -n "$lines" ] || continue
+        answered="$answered${PORTS[$i]} "
+        while read -r kind name lease holder token role; do
+            case "$kind" in
+            election)
+                [ "$name" = - ] && name=default
+                find_election "$name"
+                if [ "$role" = leader ]; then
+                    ELECTION_OWNERS[$FOUND]=${PORTS[$i]}
+                    ELECTION_TOKENS[$FOUND]=$token
+                elif [ "$holder" != - ] && [ -z "${ELECTION_HOLDERS[$FOUND]:-}" ]; then
+                    ELECTION_HOLDERS[$FOUND]=$holder
+                fi
+                ;;
+            spreading)
+                [ -n "$spreading" ] || spreading=$name
+                ;;
+            esac
+        done <<<"$lines"
+    done
+    [ "$ELECTION_COUNT" -gt 0 ] || return 0
+    j=0
+    while [ "$j" -lt "$ELECTION_COUNT" ]; do
+        now_elections="$now_elections ${ELECTION_NAMES[$j]}=${ELECTION_OWNERS[$j]:-}"
+        j=$((j + 1))
+    done
+    [ "$now_elections" != "$last_elections" ] || return 0
+    last_elections=$now_elections
+
+    case "$spreading" in
+    on) say "[$(now)] ELECTIONS, spread over the live instances (each leads its fair share):" ;;
+    *) say "[$(now)] ELECTIONS (not spread: the lease store keeps no presence, or leader.spread.enabled=false):" ;;
+    esac
+    j=0
+    while [ "$j" -lt "$ELECTION_COUNT" ]; do
+        port=${ELECTION_OWNERS[$j]:-}
+        was=${PRINTED_OWNERS[$j]:-}
+        if [ -n "$port" ]; then
+            printf '    %-9s port %s, fencing token %s' "${ELECTION_NAMES[$j]}" "$port" "${ELECTION_TOKENS[$j]}"
+            # The last instance seen leading it, even if nobody led it in between (a crash is waited out).
+            [ -z "$was" ] || [ "$was" = "$port" ] || printf '   <- moved from %s' "$was"
+            PRINTED_OWNERS[$j]=$port
+        elif [ -n "${ELECTION_HOLDERS[$j]:-}" ]; then
+            printf '    %-9s nobody leads (its lease still names %s)' "${ELECTION_NAMES[$j]}" "${ELECTION_HOLDERS[$j]}"
+        else
+            printf '    %-9s nobody leads' "${ELECTION_NAMES[$j]}"
+        fi
+        printf '\n'
+        j=$((j + 1))
+    done
+    for i in "${!PORTS[@]}"; do
+        case "$answered" in *" ${PORTS[$i]} "*) ;; *) continue ;; esac
+        count=0
+        j=0
+        while [ "$j" -lt "$ELECTION_COUNT" ]; do
+            [ "${ELECTION_OWNERS[$j]:-}" = "${PORTS[$i]}" ] && count=$((count + 1))
+            j=$((j + 1))
+        done
+        shares="$shares, ${PORTS[$i]} leads $count"
+    done
+    [ -z "$shares" ] || say "    shares: ${shares#, }"
     return 0
 }
 
@@ -130,6 +236,7 @@ for i in "${!PORTS[@]}"; do
         --leader.lease-duration="$LEASE_DURATION" \
         --leader.renew-deadline="$RENEW_DEADLINE" \
         --leader.retry-period="$RETRY_PERIOD" \
+        --leader.spread.presence-interval="$PRESENCE_INTERVAL" \
         >"$DEMO_DIR/instance-$port.log" 2>&1 &
     PIDS[$i]=$!
     disown "$!" 2>/dev/null || true # no "Killed" job report from bash when you kill -9 it
@@ -161,11 +268,14 @@ for i in "${!PORTS[@]}"; do
     printf '  %-6s %-8s %-9s %-28s %s\n' "${PORTS[$i]}" "${PIDS[$i]}" "$role" "$identity" "http://localhost:${PORTS[$i]}/"
 done
 say ""
-say "Open a status page. In another terminal, stop the leader (the LEADER line below shows its pid):"
-say "  kill <pid>     graceful (SIGTERM): the leader releases the lease; another instance takes over within"
-say "                 about one retry period ($RETRY_PERIOD: the local store has no watch, followers poll)"
-say "  kill -9 <pid>  crash: nothing is released; the others wait out the lease ($LEASE_DURATION after they last"
-say "                 saw it renewed) before one takes over, with a higher fencing token"
+say "Besides the default election (the LEADER line), each instance takes part in three named elections, billing,"
+say "cleanup and index, each with a job of its own: the ELECTIONS lines show which instance leads which."
+say "Open a status page. In another terminal, stop the leader, or any instance (the pids are above):"
+say "  kill <pid>     graceful (SIGTERM): the instance releases the leases it holds; the others take over within"
+say "                 about one retry period ($RETRY_PERIOD: the local store has no watch, followers poll); with"
+say "                 spreading on, it names the least loaded instance as each election's successor"
+say "  kill -9 <pid>  crash: nothing is released; the others wait out the leases ($LEASE_DURATION after they last"
+say "                 saw them renewed) before they take over, each election with a higher fencing token"
 say "Ctrl-C stops everything."
 say ""
 
@@ -190,6 +300,7 @@ while true; do
         fi
     done
     print_new_log_lines
+    print_elections_if_moved
     if [ "$leader_line" != "$last_leader" ]; then
         if [ -n "$leader_line" ]; then
             say "[$(now)] LEADER: $leader_line"

@@ -33,6 +33,7 @@
             var li = document.createElement('li');
             li.className = entry.kind;
             li.setAttribute('data-kind', entry.kind);
+            li.setAttribute('data-election', entry.election);
             var time = document.createElement('span');
             time.className = 'time';
             time.textContent = clock(entry.atMillis);
@@ -44,6 +45,7 @@
             var tag = document.createElement('span');
             tag.className = 'tag';
             var tags = [];
+            if (entry.election) { tags.push(entry.election); }
             if (entry.fencingToken !== null && entry.fencingToken !== undefined) { tags.push('token ' + entry.fencingToken); }
             if (entry.durationMillis !== null && entry.durationMillis !== undefined) { tags.push(entry.durationMillis + ' ms'); }
             tag.textContent = tags.join(' · ');
@@ -51,6 +53,66 @@
             items.appendChild(li);
         });
         list.replaceChildren(items);
+    }
+
+    // The default election is '' in the API, as in @LeaderOnly.
+    function electionName(name) { return name === '' ? 'default' : name; }
+
+    function cell(row, className, value) {
+        var td = document.createElement('td');
+        if (className) { td.className = className; }
+        if (value !== undefined) { td.textContent = value; }
+        row.appendChild(td);
+        return td;
+    }
+
+    function renderElections(s) {
+        var rows = document.createDocumentFragment();
+        s.elections.forEach(function (e) {
+            var tr = document.createElement('tr');
+            tr.setAttribute('data-election', e.name);
+            tr.setAttribute('data-holder', e.holder || '');
+            tr.setAttribute('data-leader', String(e.leader));
+            var name = cell(tr, 'name', electionName(e.name));
+            var lease = document.createElement('span');
+            lease.className = 'lease mono';
+            lease.textContent = e.lease;
+            name.appendChild(lease);
+            var holder = cell(tr, 'holder mono', e.holder || 'nobody');
+            if (e.holder && e.holder === s.self.identity) {
+                var you = document.createElement('span');
+                you.className = 'you';
+                you.textContent = 'this instance';
+                holder.appendChild(you);
+            }
+            cell(tr, 'token', e.fencingToken === null ? '–' : String(e.fencingToken));
+            cell(tr, 'role', !e.candidate ? 'not a candidate' : (e.leader ? 'leads' : 'follows'));
+            cell(tr, 'runs', String(e.jobRuns));
+            rows.appendChild(tr);
+        });
+        $('elections').replaceChildren(rows);
+
+        var spreading = s.spreading;
+        text('self-share', 'This instance leads ' + spreading.share + ' of ' + s.elections.length + ' elections');
+        var holders = Object.keys(spreading.shares);
+        text('spread-note', spreading.active
+            ? '· spread over ' + holders.length + ' live instance' + (holders.length === 1 ? '' : 's') +
+              ': each leads ' + Math.floor(s.elections.length / Math.max(1, holders.length)) + ' or ' +
+              Math.ceil(s.elections.length / Math.max(1, holders.length)) + ' · moves made here: ' + spreading.moves
+            : '· not spreading (it needs leader.spread.enabled, a store that keeps presence and two elections or more):' +
+              ' elections per holder, as seen in the leases');
+        var shares = document.createDocumentFragment();
+        holders.forEach(function (identity) {
+            var li = document.createElement('li');
+            li.setAttribute('data-identity', identity);
+            li.setAttribute('data-share', String(spreading.shares[identity]));
+            if (identity === s.self.identity) { li.className = 'self'; }
+            var about = spreading.candidates[identity] || {};
+            li.textContent = identity + ': ' + spreading.shares[identity] +
+                (about.version ? ' (version ' + about.version + ')' : '');
+            shares.appendChild(li);
+        });
+        $('shares').replaceChildren(shares);
     }
 
     function render(s) {
@@ -107,6 +169,7 @@
         text('timings', 'lease ' + seconds(s.timing.leaseDurationMillis) + ' · renew deadline ' +
             seconds(s.timing.renewDeadlineMillis) + ' · retry ' + seconds(s.timing.retryPeriodMillis));
 
+        renderElections(s);
         renderTimeline(s.timeline);
     }
 

@@ -13,12 +13,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +29,9 @@ import org.junit.jupiter.api.Test;
  * Three JVMs of the packaged sample app elect a leader through one store that has no lease yet. Nobody creates the
  * lease before it has been missing for one lease duration; then exactly one leads; SIGTERM of the leader hands over
  * promptly (the lease is released); SIGKILL fails over after about the lease duration and never before the old lease
- * could have expired; the terms and the job runs of all processes never overlap.
+ * could have expired; the terms and the job runs of all processes never overlap. The leader and the timings checked
+ * are the default election's; the named elections ({@code billing}, {@code cleanup}, {@code index}) run alongside,
+ * and their terms and job runs never overlap either, each election on its own.
  */
 abstract class AbstractSampleProcessesIT {
 
@@ -79,8 +84,12 @@ abstract class AbstractSampleProcessesIT {
                     "leader.lease-duration=" + LEASE.toSeconds() + "s",
                     "leader.renew-deadline=" + RENEW_DEADLINE.toSeconds() + "s",
                     "leader.retry-period=" + RETRY.toMillis() + "ms",
+                    "leader.spread.presence-interval=1s",
                     "sample.job.interval=200ms",
-                    "sample.job.duration=100ms"));
+                    "sample.job.duration=100ms",
+                    "sample.jobs.billing.interval=300ms",
+                    "sample.jobs.cleanup.interval=300ms",
+                    "sample.jobs.index.interval=300ms"));
             processes.add(SampleProcess.start(
                     name, logs, environment(name), jvmOptions(), properties.toArray(String[]::new)));
         }
@@ -96,8 +105,8 @@ abstract class AbstractSampleProcessesIT {
         // store cannot tell that from "never existed": nobody creates it before it has been missing for one lease
         // duration, counted from when a process first found it missing (after it joined the election).
         SampleProcess first = awaitSingleLeader(processes);
-        Instant firstJoined = earliest(" Joining leader election ");
-        Instant firstGranted = earliest(" now leads ");
+        Instant firstJoined = earliest(" Joining leader election for " + described(LEASE_NAME) + " as ");
+        Instant firstGranted = earliest(DEFAULT_GRANTED);
         assertThat(firstGranted)
                 .as(
                         "first grant never before the missing lease was waited out (first join %s + %s)",
@@ -127,7 +136,7 @@ abstract class AbstractSampleProcessesIT {
         Duration afterSigterm = Duration.between(terminatedAt, secondGranted);
         assertThat(afterRelease).as("hand-over after the release").isLessThan(maxHandOverAfterRelease());
         assertThat(grantedToken(second)).as("fencing token").isGreaterThan(firstToken);
-        assertThat(first.find("no longer leads .*\\(SHUTDOWN"))
+        assertThat(first.find(" no longer leads " + LEASE_NAME + " \\(SHUTDOWN"))
                 .as("revoked on shutdown")
                 .hasSize(1);
         await().atMost(Duration.ofSeconds(10))
@@ -156,9 +165,13 @@ abstract class AbstractSampleProcessesIT {
                 .until(() -> !third.find("Job run #\\d+ finished").isEmpty());
         leaderChanged(third, List.of());
 
-        // 4. Over the whole run: terms and job runs of different processes never overlap.
-        assertNoOverlap(terms(), "terms");
-        assertNoOverlap(jobRuns(), "job runs");
+        // 4. Over the whole run, in every election: terms and job runs of different processes never overlap.
+        Map<String, List<Interval>> terms = byElection(terms());
+        assertThat(terms).as("elections with terms").containsOnlyKeys(ELECTIONS);
+        terms.forEach((election, intervals) -> assertNoOverlap(intervals, "terms of " + election));
+        Map<String, List<Interval>> jobRuns = byElection(jobRuns());
+        assertThat(jobRuns).as("elections with job runs").containsOnlyKeys(ELECTIONS);
+        jobRuns.forEach((election, intervals) -> assertNoOverlap(intervals, "job runs of " + election));
 
         report(String.format(
                 "%s store: first leader %d ms after the first process joined (a missing lease is waited out);"
@@ -208,68 +221,104 @@ abstract class AbstractSampleProcessesIT {
     }
 
     private static Instant grantedAt(SampleProcess process) {
+        Pattern granted = Pattern.compile(DEFAULT_GRANTED);
         await().atMost(Duration.ofSeconds(5))
-                .until(() -> process.firstAt(" now leads ").isPresent());
+                .until(() -> process.firstAt(DEFAULT_GRANTED).isPresent());
         List<SampleProcess.Line> grants = process.lines.stream()
-                .filter(line -> line.text().contains(" now leads "))
+                .filter(line -> granted.matcher(line.text()).find())
                 .toList();
         return grants.get(grants.size() - 1).at();
     }
 
     private static long grantedToken(SampleProcess process) {
-        List<Matcher> grants = process.find(" now leads .*\\(fencing token (\\d+)[,)]");
+        List<Matcher> grants = process.find(DEFAULT_GRANTED);
         assertThat(grants).as(process + " was granted").isNotEmpty();
         return Long.parseLong(grants.get(grants.size() - 1).group(1));
     }
 
     // --- intervals from the logs
 
-    record Interval(String process, Instant start, Instant end, long token) {}
+    /** A term or a job run of {@code process} in {@code election} (its lease name). */
+    record Interval(String process, String election, Instant start, Instant end, long token) {}
 
-    /** The elector's own release line (not "… had released the lease", which followers log). */
-    static final String RELEASED = " released (Kubernetes Lease|local lease file) ";
+    /** The default election's lease; a named election's is {@code leaderpod-sample-<name>}. */
+    static final String LEASE_NAME = "leaderpod-sample";
 
-    private static final Pattern GRANTED = Pattern.compile(" now leads .*\\(fencing token (\\d+)[,)]");
-    private static final Pattern JOB_RUN = Pattern.compile("Job run #(\\d+) (started|finished).*fencing token (\\d+)");
+    /** The leases of every election of the sample. */
+    static final List<String> ELECTIONS =
+            List.of(LEASE_NAME, LEASE_NAME + "-billing", LEASE_NAME + "-cleanup", LEASE_NAME + "-index");
 
-    /** Each process's terms: from "now leads" to "no longer leads", or to the kill. */
+    /**
+     * How the elector's log lines name the lease {@code lease} (a regex): {@code Kubernetes Lease <namespace>/<lease>}
+     * or {@code local lease file <directory>/<lease>.lease}.
+     */
+    static String described(String lease) {
+        return "(?:Kubernetes Lease [^/ ]+/|local lease file \\S*[/\\\\])" + lease + "(?:\\.lease)?";
+    }
+
+    /** The elector's own release line of the default election (not "… had released the lease", which followers log). */
+    static final String RELEASED = " released " + described(LEASE_NAME) + "(?: |$)";
+
+    /** A grant of the default election; group 1 is its fencing token. */
+    private static final String DEFAULT_GRANTED =
+            " now leads " + described(LEASE_NAME) + " \\(fencing token (\\d+)[,)]";
+
+    /** A grant of any election: group 1 is its lease, group 2 the fencing token. */
+    private static final Pattern GRANTED = Pattern.compile(
+            " now leads (?:Kubernetes Lease [^/ ]+/|local lease file \\S*[/\\\\])([a-z0-9-]+?)(?:\\.lease)?"
+                    + " \\(fencing token (\\d+)[,)]");
+
+    /** The end of a term of any election: group 1 is its lease. */
+    private static final Pattern REVOKED = Pattern.compile(" no longer leads ([a-z0-9-]+) \\(");
+
+    /**
+     * A run of the default election's job ({@code Job run #n}) or of a named one's ({@code <name> job run #n}):
+     * group 1 is the name (absent for the default job), 2 the run, 3 started or finished, 4 the fencing token.
+     */
+    private static final Pattern JOB_RUN =
+            Pattern.compile("(?:(\\w+) job|Job) run #(\\d+) (started|finished).*fencing token (\\d+)");
+
+    /** Each process's terms of each election: from "now leads" to "no longer leads", or to the kill. */
     private List<Interval> terms() {
         List<Interval> terms = new ArrayList<>();
         for (SampleProcess process : processes) {
-            Instant start = null;
-            long token = -1;
+            Map<String, SampleProcess.Line> started = new HashMap<>();
+            Map<String, Long> tokens = new HashMap<>();
             for (SampleProcess.Line line : process.lines) {
                 Matcher granted = GRANTED.matcher(line.text());
+                Matcher revoked = REVOKED.matcher(line.text());
                 if (granted.find()) {
-                    start = line.at();
-                    token = Long.parseLong(granted.group(1));
-                } else if (line.text().contains(" no longer leads ") && start != null) {
-                    terms.add(new Interval(process.name, start, line.at(), token));
-                    start = null;
+                    started.put(granted.group(1), line);
+                    tokens.put(granted.group(1), Long.parseLong(granted.group(2)));
+                } else if (revoked.find() && started.containsKey(revoked.group(1))) {
+                    String lease = revoked.group(1);
+                    terms.add(new Interval(
+                            process.name, lease, started.remove(lease).at(), line.at(), tokens.get(lease)));
                 }
             }
-            if (start != null) {
-                terms.add(new Interval(process.name, start, process.stoppedAt().orElse(Instant.now()), token));
-            }
+            started.forEach((lease, start) -> terms.add(new Interval(
+                    process.name, lease, start.at(), process.stoppedAt().orElse(Instant.now()), tokens.get(lease))));
         }
         return terms;
     }
 
-    /** Each process's job runs: from "started" to "finished", or to the kill. */
+    /** Each process's job runs, by the lease of the job's election: from "started" to "finished", or to the kill. */
     private List<Interval> jobRuns() {
         List<Interval> runs = new ArrayList<>();
         for (SampleProcess process : processes) {
-            Map<String, SampleProcess.Line> started = new ConcurrentHashMap<>();
+            Map<String, SampleProcess.Line> started = new HashMap<>(); // by election and run
             for (SampleProcess.Line line : process.lines) {
                 Matcher matcher = JOB_RUN.matcher(line.text());
                 if (!matcher.find()) {
                     continue;
                 }
-                if (matcher.group(2).equals("started")) {
-                    started.put(matcher.group(1), line);
+                String run = lease(matcher) + "#" + matcher.group(2);
+                if (matcher.group(3).equals("started")) {
+                    started.put(run, line);
                 } else {
-                    SampleProcess.Line start = started.remove(matcher.group(1));
-                    runs.add(new Interval(process.name, start.at(), line.at(), Long.parseLong(matcher.group(3))));
+                    SampleProcess.Line start = started.remove(run);
+                    runs.add(new Interval(
+                            process.name, lease(matcher), start.at(), line.at(), Long.parseLong(matcher.group(4))));
                 }
             }
             for (SampleProcess.Line start : started.values()) { // cut short by SIGKILL
@@ -277,12 +326,22 @@ abstract class AbstractSampleProcessesIT {
                 matcher.find();
                 runs.add(new Interval(
                         process.name,
+                        lease(matcher),
                         start.at(),
                         process.stoppedAt().orElse(Instant.now()),
-                        Long.parseLong(matcher.group(3))));
+                        Long.parseLong(matcher.group(4))));
             }
         }
         return runs;
+    }
+
+    /** The lease of the election whose job run {@code matcher} (of {@link #JOB_RUN}) found. */
+    private static String lease(Matcher matcher) {
+        return matcher.group(1) == null ? LEASE_NAME : LEASE_NAME + "-" + matcher.group(1);
+    }
+
+    private static Map<String, List<Interval>> byElection(List<Interval> intervals) {
+        return intervals.stream().collect(Collectors.groupingBy(Interval::election, TreeMap::new, Collectors.toList()));
     }
 
     private static void assertNoOverlap(List<Interval> intervals, String what) {

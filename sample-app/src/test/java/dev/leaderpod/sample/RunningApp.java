@@ -61,7 +61,7 @@ final class RunningApp implements AutoCloseable {
      */
     static final Duration FAST_FIRST_ELECTION = FAST_LEASE.plus(Duration.ofSeconds(10));
 
-    /** Properties of a fast election on the local store in {@code directory}. */
+    /** Properties of fast elections on the local store in {@code directory}, and of frequent jobs. */
     static String[] localFast(java.nio.file.Path directory) {
         return new String[] {
             "leader.store=local",
@@ -69,8 +69,12 @@ final class RunningApp implements AutoCloseable {
             "leader.lease-duration=" + FAST_LEASE.toSeconds() + "s",
             "leader.renew-deadline=2s",
             "leader.retry-period=500ms",
+            "leader.spread.presence-interval=1s",
             "sample.job.interval=200ms",
             "sample.job.duration=50ms",
+            "sample.jobs.billing.interval=300ms",
+            "sample.jobs.cleanup.interval=300ms",
+            "sample.jobs.index.interval=300ms",
             "sample.worker.interval=100ms"
         };
     }

@@ -11,12 +11,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The sample in one JVM on the local store: what the leader and a follower show and do. */
+/**
+ * The sample in one JVM on the local store: what the leader and a follower show and do, in the default election and
+ * in the named ones ({@code billing}, {@code cleanup}, {@code index}).
+ */
 class SampleApplicationTest {
+
+    private static final List<String> NAMED = List.of("billing", "cleanup", "index");
 
     @TempDir
     Path leases;
@@ -106,6 +112,7 @@ class SampleApplicationTest {
         FileLeaseStore store = new FileLeaseStore(leases);
         Instant now = Instant.now();
         store.create("leaderpod-sample", new LeaseRecord("elsewhere-1", Duration.ofSeconds(60), now, now, 7L));
+        store.create("leaderpod-sample-billing", new LeaseRecord("elsewhere-2", Duration.ofSeconds(60), now, now, 4L));
         RunningApp app = start();
         await().atMost(Duration.ofSeconds(10))
                 .until(() ->
@@ -137,6 +144,87 @@ class SampleApplicationTest {
                 .atMost(Duration.ofSeconds(3))
                 .until(() -> app.status().at("/work/jobRuns").asLong() == 0
                         && app.status().at("/work/heartbeats").asLong() == 0);
+
+        // Each election is on its own: following the default one and billing, this instance leads cleanup and index
+        // (once their missing leases are waited out) and runs their jobs, never billing's.
+        String identity = status.at("/self/identity").asText();
+        await().atMost(RunningApp.FAST_FIRST_ELECTION)
+                .until(() -> row(app.status(), "cleanup").at("/jobRuns").asLong() > 0
+                        && row(app.status(), "index").at("/jobRuns").asLong() > 0);
+        JsonNode elections = app.status();
+        JsonNode billing = row(elections, "billing");
+        assertThat(billing.at("/holder").asText()).isEqualTo("elsewhere-2");
+        assertThat(billing.at("/fencingToken").asLong()).isEqualTo(4);
+        assertThat(billing.at("/leader").asBoolean()).isFalse();
+        assertThat(billing.at("/state").asText()).isEqualTo("following");
+        assertThat(billing.at("/jobRuns").asLong()).isZero();
+        assertThat(row(elections, "").at("/holder").asText()).isEqualTo("elsewhere-1");
+        for (String named : List.of("cleanup", "index")) {
+            assertThat(row(elections, named).at("/leader").asBoolean())
+                    .as(named)
+                    .isTrue();
+            assertThat(row(elections, named).at("/holder").asText()).as(named).isEqualTo(identity);
+        }
+        assertThat(elections.at("/spreading/share").asInt()).isEqualTo(2);
+        assertThat(app.get("/actuator/health/leader-only").statusCode())
+                .as("the leader-only health group follows the default election")
+                .isEqualTo(503);
+        assertThat(first(elections, "GRANTED", "cleanup").at("/text").asText())
+                .isEqualTo("This instance leads cleanup");
+        assertThat(elections.at("/timeline").findValuesAsText("election")).doesNotContain("billing");
+    }
+
+    /**
+     * Besides the default election, the three named jobs each follow an election of their own, on the lease
+     * {@code leaderpod-sample-<name>}. Alone, this instance leads all four and runs each job under its own election's
+     * fencing token; the page's elections table, {@code /api/elections} and the actuator endpoint list every election.
+     */
+    @Test
+    void namedJobsRunUnderTheirOwnElectionsAndEveryElectionIsListed() {
+        RunningApp app = start();
+        await().atMost(RunningApp.FAST_FIRST_ELECTION.plusSeconds(5)).until(() -> {
+            JsonNode status = app.status();
+            return NAMED.stream()
+                            .allMatch(name -> row(status, name).at("/jobRuns").asLong() >= 2)
+                    && row(status, "").at("/leader").asBoolean();
+        });
+
+        JsonNode status = app.status();
+        String identity = status.at("/self/identity").asText();
+        List<String> names = new ArrayList<>();
+        status.at("/elections").forEach(row -> names.add(row.at("/name").asText()));
+        assertThat(names).containsExactly("", "billing", "cleanup", "index");
+        for (JsonNode row : status.at("/elections")) {
+            String name = row.at("/name").asText();
+            assertThat(row.at("/lease").asText())
+                    .isEqualTo(name.isEmpty() ? "leaderpod-sample" : "leaderpod-sample-" + name);
+            assertThat(row.at("/candidate").asBoolean()).as(name).isTrue();
+            assertThat(row.at("/leader").asBoolean()).as(name).isTrue();
+            assertThat(row.at("/holder").asText()).as(name).isEqualTo(identity);
+            assertThat(row.at("/fencingToken").asLong()).as(name).isZero();
+            assertThat(row.at("/state").asText()).as(name).isEqualTo("leading");
+        }
+        for (String name : NAMED) {
+            // Each job reported its runs under its own election, stamped with that election's token.
+            JsonNode run = first(status, "JOB", name);
+            assertThat(run.at("/text").asText()).startsWith(name + " run #");
+            assertThat(run.at("/fencingToken").asLong()).isZero();
+            assertThat(first(status, "GRANTED", name).at("/text").asText()).isEqualTo("This instance leads " + name);
+        }
+        assertThat(status.at("/spreading/share").asInt()).isEqualTo(4);
+        await().atMost(Duration.ofSeconds(5)) // the spreader counts once per retry period
+                .untilAsserted(
+                        () -> assertThat(app.status().at("/spreading/shares")).hasToString("{\"" + identity + "\":4}"));
+
+        assertThat(app.get("/api/elections").body())
+                .isEqualTo("election - leaderpod-sample " + identity + " 0 leader\n"
+                        + "election billing leaderpod-sample-billing " + identity + " 0 leader\n"
+                        + "election cleanup leaderpod-sample-cleanup " + identity + " 0 leader\n"
+                        + "election index leaderpod-sample-index " + identity + " 0 leader\n"
+                        + "spreading " + (status.at("/spreading/active").asBoolean() ? "on" : "off") + " "
+                        + identity + "=4\n");
+        assertThat(Set.copyOf(fieldNames(app.json("/actuator/leader").at("/elections"))))
+                .isEqualTo(Set.copyOf(NAMED));
     }
 
     /** Starts the sample with {@link RunningApp#localFast} properties, {@code overrides} replacing some of them. */
@@ -167,12 +255,35 @@ class SampleApplicationTest {
         return kinds;
     }
 
+    /** The newest timeline entry of {@code kind} in the default election. */
     private static JsonNode first(JsonNode status, String kind) {
+        return first(status, kind, "");
+    }
+
+    /** The newest timeline entry of {@code kind} in {@code election}. */
+    private static JsonNode first(JsonNode status, String kind, String election) {
         for (JsonNode entry : status.at("/timeline")) {
-            if (entry.at("/kind").asText().equals(kind)) {
+            if (entry.at("/kind").asText().equals(kind)
+                    && entry.at("/election").asText().equals(election)) {
                 return entry;
             }
         }
-        throw new AssertionError("no " + kind + " entry in " + status.at("/timeline"));
+        throw new AssertionError("no " + kind + " entry of '" + election + "' in " + status.at("/timeline"));
+    }
+
+    /** The row of {@code election} in the page's elections table ({@code ""}: the default election). */
+    private static JsonNode row(JsonNode status, String election) {
+        for (JsonNode row : status.at("/elections")) {
+            if (row.at("/name").asText().equals(election)) {
+                return row;
+            }
+        }
+        throw new AssertionError("no election '" + election + "' in " + status.at("/elections"));
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 }

@@ -3,6 +3,7 @@ package dev.leaderpod.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.sample.jobs.HeartbeatWorker;
 import dev.leaderpod.sample.jobs.ReportJob;
@@ -50,9 +51,10 @@ class SidecarModeTest {
                     .until(() -> app.get("/").body().equals("{\"name\":\"worker-5d8f-abcde\"}"));
             assertThat(app.get("/").headers().firstValue("Content-Type"))
                     .hasValueSatisfying(type -> assertThat(type).startsWith("application/json"));
-            // No demo job or worker in a sidecar.
+            // No demo job or worker in a sidecar, so no named election either: only the sidecar's own.
             assertThat(app.context.getBeanNamesForType(ReportJob.class)).isEmpty();
             assertThat(app.context.getBeanNamesForType(HeartbeatWorker.class)).isEmpty();
+            assertThat(app.context.getBean(LeaderElections.class).names()).containsExactly(LeaderElections.DEFAULT);
         }
     }
 }

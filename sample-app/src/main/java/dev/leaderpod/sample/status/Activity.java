@@ -6,25 +6,28 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.springframework.stereotype.Component;
 
 /**
  * What this instance saw and did recently, for the status page: a bounded timeline plus a few counters. The
- * leader-only job and worker report their work here; {@link LeadershipTimeline} adds the transitions.
+ * leader-only jobs and worker report their work here, each job under the election it follows; {@link
+ * LeadershipTimeline} adds the transitions.
  */
 @Component
 public class Activity {
 
     /** Kinds of timeline entries, as the page shows them. */
     public enum Kind {
-        /** This instance started leading. */
+        /** This instance started leading (the entry's election). */
         GRANTED,
-        /** This instance stopped leading. */
+        /** This instance stopped leading (the entry's election). */
         REVOKED,
-        /** This instance saw another candidate lead, or the lease become free. */
+        /** This instance saw another candidate lead the default election, or its lease become free. */
         LEADER,
-        /** A run of the leader-only job. */
+        /** A run of a leader-only job (the entry's election). */
         JOB,
         /** The leader-only worker started or stopped. */
         WORKER
@@ -36,8 +39,13 @@ public class Activity {
      * @param atMillis wall-clock time (epoch milliseconds) the entry is about: the start, for a job run
      * @param durationMillis how long a job run took, else {@code null}
      * @param fencingToken the term's fencing token, when the entry belongs to a term
+     * @param election the election the entry belongs to: {@code ""} for the default one, as in {@code @LeaderOnly}
      */
-    public record Entry(long atMillis, Kind kind, String text, Long fencingToken, Long durationMillis) {}
+    public record Entry(
+            long atMillis, Kind kind, String text, Long fencingToken, Long durationMillis, String election) {}
+
+    /** The name of the default election, as in {@code @LeaderOnly} and {@code LeaderElections.DEFAULT}. */
+    public static final String DEFAULT = "";
 
     /** Transitions and job runs are kept apart, so that frequent job runs never push transitions out. */
     static final int CAPACITY = 30;
@@ -45,7 +53,7 @@ public class Activity {
     private final Clock clock;
     private final Deque<Entry> transitions = new ArrayDeque<>(CAPACITY);
     private final Deque<Entry> jobs = new ArrayDeque<>(CAPACITY);
-    private final AtomicLong jobRuns = new AtomicLong();
+    private final Map<String, AtomicLong> jobRuns = new ConcurrentHashMap<>();
     private final AtomicLong heartbeats = new AtomicLong();
     private volatile boolean workerRunning;
 
@@ -58,13 +66,27 @@ public class Activity {
     }
 
     void record(Kind kind, String text, Long fencingToken) {
-        add(transitions, new Entry(clock.millis(), kind, text, fencingToken, null));
+        record(DEFAULT, kind, text, fencingToken);
     }
 
-    /** A run of the leader-only job, which started at {@code startedAtMillis} under term {@code fencingToken}. */
+    void record(String election, Kind kind, String text, Long fencingToken) {
+        add(transitions, new Entry(clock.millis(), kind, text, fencingToken, null, election));
+    }
+
+    /**
+     * A run of the default election's job, which started at {@code startedAtMillis} under term {@code fencingToken}.
+     */
     public void jobRun(long startedAtMillis, long durationMillis, String text, long fencingToken) {
-        jobRuns.incrementAndGet();
-        add(jobs, new Entry(startedAtMillis, Kind.JOB, text, fencingToken, durationMillis));
+        jobRun(DEFAULT, startedAtMillis, durationMillis, text, fencingToken);
+    }
+
+    /**
+     * A run of the job that follows {@code election}, which started at {@code startedAtMillis} under that election's
+     * term {@code fencingToken}.
+     */
+    public void jobRun(String election, long startedAtMillis, long durationMillis, String text, long fencingToken) {
+        jobRuns.computeIfAbsent(election, name -> new AtomicLong()).incrementAndGet();
+        add(jobs, new Entry(startedAtMillis, Kind.JOB, text, fencingToken, durationMillis, election));
     }
 
     /** The leader-only worker started for the term {@code fencingToken}. */
@@ -100,8 +122,15 @@ public class Activity {
         return recent;
     }
 
+    /** Runs of the default election's job on this instance. */
     public long jobRuns() {
-        return jobRuns.get();
+        return jobRuns(DEFAULT);
+    }
+
+    /** Runs of the job that follows {@code election} on this instance. */
+    public long jobRuns(String election) {
+        AtomicLong runs = jobRuns.get(election);
+        return runs == null ? 0 : runs.get();
     }
 
     public long heartbeats() {

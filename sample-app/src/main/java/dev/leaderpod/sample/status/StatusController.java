@@ -1,25 +1,33 @@
 package dev.leaderpod.sample.status;
 
+import dev.leaderpod.autoconfigure.LeaderElections;
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ElectionSnapshot;
+import dev.leaderpod.core.Leadership;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.VersionedLease;
+import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * What the status page shows: this instance, the leader as this instance knows it, the lease's timing and the
- * recent activity. Built from {@link LeaseElector#snapshot()}, which does no I/O, so polling it never disturbs the
- * election.
+ * What the status page shows: this instance, the leader of the default election as this instance knows it, the
+ * lease's timing, every election (the default one and the named ones) with its holder, how the elections are spread
+ * over the instances, and the recent activity. Built from {@link LeaseElector#snapshot()} and the spreader's last
+ * count, which do no I/O, so polling it never disturbs the elections.
  */
 @RestController
 class StatusController {
@@ -33,8 +41,52 @@ class StatusController {
             Election election,
             Timing timing,
             Work work,
+            List<ElectionRow> elections,
+            Spreading spreading,
             List<Activity.Entry> timeline,
             long nowMillis) {}
+
+    /**
+     * One election, as this instance sees its lease.
+     *
+     * @param name {@code ""} for the default election, else the name {@code @LeaderOnly("<name>")} and
+     *     {@code leader.elections.<name>} use
+     * @param lease the election's lease: {@code <leader.lease-name>-<name>} for a named one
+     * @param candidate whether this instance takes part ({@code false}: {@code leader.elections.<name>.enabled=false})
+     * @param leader whether this instance leads it right now
+     * @param holder the holder this instance last saw, or {@code null} while nobody holds the lease (or it is unknown)
+     * @param fencingToken the holder's fencing token ({@code leaseTransitions}), or {@code null} with no holder
+     * @param state as in {@link Election}, or {@code not-a-candidate}
+     * @param jobRuns runs of the election's job on this instance
+     */
+    record ElectionRow(
+            String name,
+            String lease,
+            boolean candidate,
+            boolean leader,
+            String holder,
+            Long fencingToken,
+            String state,
+            long jobRuns) {}
+
+    /**
+     * How the elections are spread over the instances.
+     *
+     * @param active whether the starter spreads them ({@code leader.spread.enabled}, a store that keeps presence, and
+     *     two elections or more)
+     * @param share how many elections this instance leads now
+     * @param shares how many elections each instance leads: when active, each live candidate (zeros included) as the
+     *     spreader last counted; else each holder as this instance sees the leases
+     * @param candidates what each live candidate says about itself ({@code leader.spread.metadata}); empty when not
+     *     active
+     * @param moves elections this instance handed over to spread them since it started
+     */
+    record Spreading(
+            boolean active,
+            int share,
+            Map<String, Integer> shares,
+            Map<String, Map<String, String>> candidates,
+            long moves) {}
 
     /**
      * Where the election stands, as this instance sees it, and why.
@@ -77,12 +129,19 @@ class StatusController {
     record Work(long jobRuns, boolean workerRunning, long heartbeats) {}
 
     private final LeaseElector elector;
+    private final LeaderElections elections;
     private final LeaseStore store;
     private final Activity activity;
     private final WebServerApplicationContext context;
 
-    StatusController(LeaseElector elector, LeaseStore store, Activity activity, WebServerApplicationContext context) {
+    StatusController(
+            LeaseElector elector,
+            LeaderElections elections,
+            LeaseStore store,
+            Activity activity,
+            WebServerApplicationContext context) {
         this.elector = elector;
+        this.elections = elections;
         this.store = store;
         this.activity = activity;
         this.context = context;
@@ -94,10 +153,8 @@ class StatusController {
         ElectionSettings settings = elector.settings();
         Optional<LeaseRecord> observed = snapshot.observed().map(VersionedLease::record);
         String holder = snapshot.observedHolder().orElse(null);
-        Long token = snapshot.term()
-                .map(term -> term.fencingToken())
-                .or(() -> observed.filter(LeaseRecord::isHeld).map(LeaseRecord::transitionsOrZero))
-                .orElse(null);
+        Long token = fencingToken(snapshot);
+        List<ElectionRow> rows = electionRows();
         return new Status(
                 elector.leaseName(),
                 store.describe(elector.leaseName()),
@@ -123,8 +180,78 @@ class StatusController {
                         settings.retryPeriod().toMillis(),
                         snapshot.watching()),
                 new Work(activity.jobRuns(), activity.workerRunning(), activity.heartbeats()),
+                rows,
+                spreading(elector.identity(), rows, elections.spreader()),
                 activity.recent(),
                 System.currentTimeMillis());
+    }
+
+    /** Every election, the default one first, then the named ones in name order. */
+    private List<ElectionRow> electionRows() {
+        Map<String, LeaseElector> electors = elections.electors();
+        List<ElectionRow> rows = new ArrayList<>();
+        for (String name : elections.names()) {
+            LeaseElector candidate = electors.get(name);
+            rows.add(
+                    candidate != null
+                            ? row(name, candidate.snapshot(), candidate.settings(), activity.jobRuns(name))
+                            : notACandidate(name, elections.election(name), activity.jobRuns(name)));
+        }
+        return rows;
+    }
+
+    /** The row of an election this instance is a candidate in, from its elector's snapshot. */
+    static ElectionRow row(String name, ElectionSnapshot snapshot, ElectionSettings settings, long jobRuns) {
+        return new ElectionRow(
+                name,
+                snapshot.leaseName(),
+                true,
+                snapshot.leader(),
+                snapshot.observedHolder().orElse(null),
+                fencingToken(snapshot),
+                election(snapshot, settings).state(),
+                jobRuns);
+    }
+
+    private static ElectionRow notACandidate(String name, Leadership election, long jobRuns) {
+        return new ElectionRow(
+                name,
+                election.leaseName(),
+                false,
+                false,
+                election.observedLeader().orElse(null),
+                null,
+                "not-a-candidate",
+                jobRuns);
+    }
+
+    /**
+     * How the elections are spread: the spreader's last count over the live candidates when it runs, else the
+     * holders of the {@code rows} as this instance sees them.
+     */
+    static Spreading spreading(String identity, List<ElectionRow> rows, Optional<ElectionSpreader> spreader) {
+        int share = (int) rows.stream().filter(ElectionRow::leader).count();
+        return spreader.map(
+                        running -> new Spreading(true, share, running.shares(), running.candidates(), running.moves()))
+                .orElseGet(() -> new Spreading(
+                        false,
+                        share,
+                        rows.stream()
+                                .filter(row -> row.holder() != null)
+                                .collect(Collectors.toMap(ElectionRow::holder, row -> 1, Integer::sum, TreeMap::new)),
+                        Map.of(),
+                        0));
+    }
+
+    /** The holder's fencing token: this instance's term's while it leads, else the held lease's transitions. */
+    private static Long fencingToken(ElectionSnapshot snapshot) {
+        return snapshot.term()
+                .map(term -> term.fencingToken())
+                .or(() -> snapshot.observed()
+                        .map(VersionedLease::record)
+                        .filter(LeaseRecord::isHeld)
+                        .map(LeaseRecord::transitionsOrZero))
+                .orElse(null);
     }
 
     /**
@@ -202,6 +329,36 @@ class StatusController {
                         orDash(status.self().port()),
                         status.election().state())
                 + "\n";
+    }
+
+    /**
+     * Lines for scripts with no JSON tool, such as {@code demo.sh}: one per election, {@code election name lease
+     * holder token role} ({@code name} is {@code -} for the default election; {@code role} is {@code leader},
+     * {@code follower} or {@code out} where this instance is no candidate), then {@code spreading on|off}
+     * followed by {@code identity=share} for each instance, as in {@link Spreading}.
+     */
+    @GetMapping(path = "/api/elections", produces = MediaType.TEXT_PLAIN_VALUE)
+    String elections() {
+        List<ElectionRow> rows = electionRows();
+        StringBuilder lines = new StringBuilder();
+        for (ElectionRow row : rows) {
+            lines.append(String.join(
+                            " ",
+                            "election",
+                            row.name().isEmpty() ? "-" : row.name(),
+                            row.lease(),
+                            orDash(row.holder()),
+                            orDash(row.fencingToken()),
+                            !row.candidate() ? "out" : row.leader() ? "leader" : "follower"))
+                    .append('\n');
+        }
+        Spreading spreading = spreading(elector.identity(), rows, elections.spreader());
+        lines.append("spreading ").append(spreading.active() ? "on" : "off");
+        spreading
+                .shares()
+                .forEach((who, share) ->
+                        lines.append(' ').append(who).append('=').append(share));
+        return lines.append('\n').toString();
     }
 
     private Integer port() {

@@ -10,10 +10,15 @@ import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.VersionedLease;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** What the page says about the election, for each situation the elector's snapshot can show. */
+/**
+ * What the page says about the election, for each situation the elector's snapshot can show, and how it lists the
+ * elections and their spread.
+ */
 class StatusControllerTest {
 
     private static final ElectionSettings SETTINGS = ElectionSettings.withDefaults("leaderpod-sample", "me");
@@ -81,6 +86,66 @@ class StatusControllerTest {
                 election(false, Optional.empty(), Optional.empty(), 3, LeaseStoreException.Kind.FORBIDDEN);
         assertThat(election.state()).isEqualTo("unreadable");
         assertThat(election.detail()).contains("FORBIDDEN, 3 failure(s) in a row");
+    }
+
+    @Test
+    void rowOfANamedElectionThatAnotherInstanceLeads() {
+        ElectionSnapshot snapshot = new ElectionSnapshot(
+                "leaderpod-sample-billing",
+                "me",
+                false,
+                Optional.empty(),
+                lease("other"),
+                Optional.of(Duration.ofSeconds(1)),
+                Optional.empty(),
+                0,
+                Optional.empty(),
+                true);
+        assertThat(StatusController.row("billing", snapshot, SETTINGS, 5))
+                .isEqualTo(new StatusController.ElectionRow(
+                        "billing", "leaderpod-sample-billing", true, false, "other", 3L, "following", 5));
+    }
+
+    @Test
+    void rowOfAnElectionThisInstanceLeadsHasItsTermsToken() {
+        LeadershipTerm term = new LeadershipTerm("leaderpod-sample-index", "me", 9, NOW);
+        ElectionSnapshot snapshot = new ElectionSnapshot(
+                "leaderpod-sample-index",
+                "me",
+                true,
+                Optional.of(term),
+                lease("me"),
+                Optional.of(Duration.ofSeconds(1)),
+                Optional.of(Duration.ofSeconds(1)),
+                0,
+                Optional.empty(),
+                false);
+        StatusController.ElectionRow row = StatusController.row("index", snapshot, SETTINGS, 0);
+        assertThat(row.leader()).isTrue();
+        assertThat(row.holder()).isEqualTo("me");
+        assertThat(row.fencingToken())
+                .as("the term's token, not the lease as last read")
+                .isEqualTo(9);
+        assertThat(row.state()).isEqualTo("leading");
+    }
+
+    /** Without a spreader, the shares are the holders as this instance sees the leases; a free lease counts for none. */
+    @Test
+    void withoutSpreadingTheSharesAreTheHoldersOfTheLeases() {
+        List<StatusController.ElectionRow> rows = List.of(
+                new StatusController.ElectionRow("", "leaderpod-sample", true, true, "me", 1L, "leading", 4),
+                new StatusController.ElectionRow(
+                        "billing", "leaderpod-sample-billing", true, false, "other", 2L, "following", 0),
+                new StatusController.ElectionRow(
+                        "cleanup", "leaderpod-sample-cleanup", true, true, "me", 0L, "leading", 1),
+                new StatusController.ElectionRow(
+                        "index", "leaderpod-sample-index", true, false, null, null, "free", 0));
+        StatusController.Spreading spreading = StatusController.spreading("me", rows, Optional.empty());
+        assertThat(spreading.active()).isFalse();
+        assertThat(spreading.share()).isEqualTo(2);
+        assertThat(spreading.shares()).containsExactly(Map.entry("me", 2), Map.entry("other", 1));
+        assertThat(spreading.candidates()).isEmpty();
+        assertThat(spreading.moves()).isZero();
     }
 
     private static Optional<VersionedLease> lease(String holder) {
