@@ -136,6 +136,7 @@ class KubernetesEventsTest {
                         "leader.renew-deadline=2s",
                         "leader.retry-period=500ms",
                         "leader.elections.reports.enabled=true",
+                        "leader.spread.enabled=false", // the hand-over on close, not the moves of spreading
                         "spring.main.banner-mode=off")
                 .initializers(ctx -> ctx.getBeanFactory().registerSingleton("kubernetesClient", client))
                 .run();
