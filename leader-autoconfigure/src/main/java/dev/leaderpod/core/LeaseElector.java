@@ -920,7 +920,16 @@ public final class LeaseElector implements Leadership {
             } else {
                 see(change.get());
             }
-            cycles.request(term != null ? 0 : followerDelay()); // someone else wrote while we lead: verify now
+            if (term != null) {
+                cycles.request(0); // someone else wrote while we lead: verify now
+            } else if (watch.healthy() && observed.current()) {
+                cycles.request(followerDelay()); // a trusted watch: the change restarts the wait for the next one
+            } else {
+                // A watch not trusted (no read since it started, or a read found a change it had not delivered yet):
+                // its changes must not put off the poll whose read restores the trust. Each renew of the leader
+                // would put it off by another retry period, and a release would be taken over only at a poll.
+                cycles.requestWithin(followerDelay());
+            }
         }
 
         @Override
@@ -928,9 +937,8 @@ public final class LeaseElector implements Leadership {
             observed.current(false); // changes may have been missed while there was no watch: read once
             if (leading.get() == null && !cycles.inCycle()) {
                 // Read now rather than at the next poll: a follower trusts the watch only after a read since it
-                // started, and until then every change it delivers (the leader's renews) puts the poll off by another
-                // retry period, so a release would wait that long. A cycle still running needs no extra read: its
-                // read, or the one after a lost write, comes back after this, or it wins a term.
+                // started, and until then a release it delivers waits for that poll. A cycle still running needs no
+                // extra read: its read, or the one after a lost write, comes back after this, or it wins a term.
                 cycles.request(0);
             }
         }
