@@ -131,6 +131,8 @@ public final class LeaseElector implements Leadership {
 
     // Confined to the election thread.
     private Unconfirmed unconfirmed;
+    /** Acquire time of the write in flight that starts or holds a term not yet started (create, acquire, hold). */
+    private Instant startingWrite;
 
     private LeaseElector(Builder builder) {
         this.settings = builder.settings;
@@ -261,6 +263,7 @@ public final class LeaseElector implements Leadership {
             cycles.reset();
             holdOff.clear();
             unconfirmed = null;
+            startingWrite = null; // a call of the previous run never answers: its outcome was dropped
             observed.current(false);
             ElectionRuntime runtime = threads.runtime();
             watch.begin(watchEnabled, calls, runtime.election(), runtime.io());
@@ -604,13 +607,21 @@ public final class LeaseElector implements Leadership {
             boolean confirmFirst) {
         long sentAt = clock.nanoTime();
         ownTerms.sent(start, sentAt);
+        startingWrite = start;
         calls.call(operation, write, out -> {
+            startingWrite = null;
             if (out.conflict()) {
                 ownTerms.lost(start); // it did not land: a record with this acquire time is somebody else's
                 observed.forgetNeverExisted();
                 onLostRace(reliedOnWatch);
             } else if (out.failed()) {
                 failCycle(out);
+                VersionedLease seen = observed.lease();
+                if (seen != null && isWriteOfTerm(seen.record(), start)) {
+                    // Its answer was lost, but the watch delivered it (its echo): it landed. Take it back now, as the
+                    // next read would, rather than after a back-off.
+                    cycles.request(0);
+                }
             } else if (confirmFirst) {
                 onOwnWrite(out.value(), sentAt);
                 long now = clock.nanoTime();
@@ -649,10 +660,12 @@ public final class LeaseElector implements Leadership {
                 : record.leaseTransitions();
         LeaseRecord write = writes.holding(record, token);
         ownTerms.sent(record.acquireTime(), sentAt);
+        startingWrite = record.acquireTime();
         calls.call(
                 StoreOperation.RENEW,
                 () -> store.update(name, write, created.lease().version()),
                 out -> {
+                    startingWrite = null;
                     if (out.conflict()) {
                         read(false, this::decide); // somebody else wrote since: decide on what is there now
                     } else if (out.failed()) {
@@ -788,6 +801,16 @@ public final class LeaseElector implements Leadership {
         return freeAt + candidacy.patience().toNanos() - clock.nanoTime();
     }
 
+    /** Whether {@code record} is the write in flight that starts or holds a term of this candidate. */
+    private boolean isStartingWrite(LeaseRecord record) {
+        return startingWrite != null && isWriteOfTerm(record, startingWrite);
+    }
+
+    /** Whether {@code record} names this candidate and the term that started (or starts) at {@code acquireTime}. */
+    private boolean isWriteOfTerm(LeaseRecord record, Instant acquireTime) {
+        return record.isHeldBy(identity) && acquireTime.equals(record.acquireTime());
+    }
+
     /** How long a named successor has to take a release before anyone may: two retry periods, enough to poll once. */
     private long successorTurnNanos() {
         return settings.retryPeriod().toNanos() * 2;
@@ -917,6 +940,11 @@ public final class LeaseElector implements Leadership {
                 seeAbsent(false);
             } else if (term != null && ownTerms.isTerm(change.get().record(), term.info())) {
                 return; // an echo of our own renew; our write result is the authoritative cache
+            } else if (term == null && isStartingWrite(change.get().record())) {
+                // The echo of the write that starts (or holds) a term, ahead of its answer: the answer ends the cycle
+                // and says when the next runs. Asking for a cycle now would renew at once: a second write per term.
+                see(change.get());
+                return;
             } else {
                 see(change.get());
             }

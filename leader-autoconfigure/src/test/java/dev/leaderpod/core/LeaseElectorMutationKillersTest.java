@@ -17,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * executor, on real threads) runs in the test thread on a stepped clock ({@link ManualTime}).
  *
  * <p>How to run the mutation tests, the figures, and the surviving mutants with the reason each is left: see
- * docs/mutation-core.md. The two disabled tests are bugs found on the way, described in their {@code @Disabled}.
+ * docs/mutation-testing.md, which also lists the two bugs found on the way (their tests were disabled until fixed).
  */
 class LeaseElectorMutationKillersTest {
 
@@ -1108,9 +1107,6 @@ class LeaseElectorMutationKillersTest {
     }
 
     /** docs/design.md, "One write per renew": a term starts with one write, then the leader writes once a retry period. */
-    @Disabled("bug: a watching candidate writes the lease twice when its term starts. Its watch delivers the write that"
-            + " starts the term before the write's answer, while it does not lead yet; the write is then taken for an"
-            + " earlier term of its own, to be taken back at once, and a renew follows in the same instant")
     @Test
     void aWatchingCandidateWritesOnceWhenItsTermStarts() {
         Candidate a = candidate("a", true).start();
@@ -1120,6 +1116,71 @@ class LeaseElectorMutationKillersTest {
         time.advance(RETRY);
 
         assertThat(a.ops).containsExactly("get", "create", "renew");
+    }
+
+    /**
+     * docs/design.md, "One write per renew": the watch's echo of the write that starts a term arrives before the
+     * write's answer, while the candidate does not lead yet; the answer, not the echo, decides what comes next. So a
+     * takeover of a release is followed by the first renew a retry period later, not at once.
+     */
+    @Test
+    void aWatchingFollowerTakingOverAReleaseWritesOnceWhenItsTermStarts() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3));
+        b.clearOps();
+        long releasedAt = time.nanoTime();
+
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+        assertThat(b.grantedAt).containsExactly(releasedAt);
+        time.advance(RETRY);
+
+        assertThat(b.ops).containsExactly("acquire", "renew");
+        assertThat(b.opTimes).containsExactly(releasedAt, releasedAt + RETRY.toNanos());
+    }
+
+    /**
+     * The answer of a takeover is lost, but the watch delivered the write: it landed. The candidate does not wait for a
+     * back-off to learn it; it takes its own earlier term back at once, with a new term and token (docs/design.md,
+     * "Announce after the write").
+     */
+    @Test
+    void aWatchingFollowerWhoseTakeoverAnswerWasLostButWhoseWatchDeliveredItTakesItBackAtOnce() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3));
+        b.store.loseResponseOfNextWrites(1);
+        b.clearOps();
+        long releasedAt = time.nanoTime();
+
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+
+        assertThat(b.ops).containsExactly("acquire", "acquire");
+        assertThat(b.events).containsExactly("granted:2");
+        assertThat(b.grantedAt).containsExactly(releasedAt);
+    }
+
+    /**
+     * As above for the renew that ends the hold of a lease a watching follower created after a deletion: its echo
+     * makes no second write in the instant the term starts.
+     */
+    @Test
+    void aWatchingFollowerWritesOnceWhenTheHoldOfALeaseItCreatedEndsItsTermStarts() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        a.store.failAll(Kind.UNAVAILABLE);
+        shared.delete(LEASE);
+        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(30)))
+                .isTrue();
+        long grantedAt = b.grantedAt.get(0);
+
+        time.advance(Duration.ofNanos(grantedAt + RETRY.toNanos() - time.nanoTime()));
+
+        assertThat(b.opTimes.stream().filter(at -> at >= grantedAt))
+                .as("the renew that ends the hold, then one a retry period later")
+                .containsExactly(grantedAt, grantedAt + RETRY.toNanos());
     }
 
     /**
