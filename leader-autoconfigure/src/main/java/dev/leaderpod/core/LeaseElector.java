@@ -372,7 +372,7 @@ public final class LeaseElector implements Leadership {
                         see(out.value());
                         log.released(successor);
                     }
-                    cycles.request(Math.max(0, holdOff.remainingNanos()));
+                    cycles.request(followerDelay()); // follows, holding off: it sees who takes over
                 });
     }
 
@@ -886,10 +886,26 @@ public final class LeaseElector implements Leadership {
         finishCycle(backoff.jittered(Duration.ofNanos(delay)));
     }
 
+    /**
+     * When a follower's next cycle runs. A candidate holding off after a yield follows like any other — it reads,
+     * watches and expects the leader's renews, so its view of the lease stays current — but takes nothing before the
+     * hold-off ends (decide, steps 4 and 8). Where another follower would act now, it waits for the watch's news or,
+     * without a trusted watch, polls; and it looks again the moment the hold-off ends.
+     */
     private long followerDelay() {
-        if (holdOff.active()) {
-            return holdOff.remainingNanos();
+        long delay = untilNextLookNanos();
+        if (!holdOff.active()) {
+            return delay;
         }
+        long remaining = holdOff.remainingNanos();
+        if (delay == 0 && !(watch.healthy() && observed.current())) {
+            delay = backoff.poll();
+        }
+        return delay == 0 ? remaining : Math.min(delay, remaining);
+    }
+
+    /** When a follower looks at the lease again: 0 when it may be taken now. */
+    private long untilNextLookNanos() {
         boolean watchTrusted = watch.healthy() && observed.current();
         if (observed.absent()) {
             return 0; // create it (and hold it a lease duration before leading)

@@ -18,6 +18,8 @@ import java.util.function.UnaryOperator;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Scenarios that pin down what {@link LeaseElector} promises in the places mutation testing found unguarded: the
@@ -413,6 +415,75 @@ class LeaseElectorMutationKillersTest {
         assertThat(a.grantedAt.get(1)).isEqualTo(holdOffEnd);
     }
 
+    /**
+     * A yielded candidate keeps following while it holds off, whether it polls or watches (and when its watch goes
+     * silent): within a poll, or the 1.25 retry periods a watching follower waits for a renew, its view (observed
+     * leader, snapshot) names the new leader and its term, and goes on following it. It still takes nothing before its
+     * hold-off ends, although the new leader releases the lease well before.
+     */
+    @ParameterizedTest(name = "yielder {0}")
+    @ValueSource(strings = {"polls", "watches", "has a watch gone silent"})
+    void aYieldedCandidateKeepsObservingWhileItHoldsOffAndTakesNothingBeforeItEnds(String follows) {
+        Candidate a = candidate("a", !follows.equals("polls")).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3));
+        long yieldedAt = time.nanoTime();
+
+        a.elector.yieldLeadership();
+        time.runDue();
+        a.store.deliverWatchEvents(!follows.equals("has a watch gone silent"));
+        a.clearOps();
+        assertThat(b.grantedAt).containsExactly(yieldedAt);
+        assertThat(time.advanceUntil(() -> a.elector.observedLeader().isPresent(), STEP, Duration.ofMillis(2500)))
+                .as("a sees the new leader")
+                .isTrue();
+        ElectionSnapshot seen = a.elector.snapshot();
+        assertThat(seen.observedHolder()).contains("b");
+        assertThat(seen.observed().orElseThrow().record().transitionsOrZero()).isEqualTo(1);
+        assertThat(seen.observed().orElseThrow().record().leaseDuration()).isEqualTo(LEASE_DURATION);
+
+        time.advance(Duration.ofSeconds(6)); // b renews; a keeps up with it
+        assertThat(a.elector.snapshot().sinceObservedChange().orElseThrow()).isLessThan(Duration.ofSeconds(5));
+        assertThat(a.elector.observedLeader()).contains("b");
+
+        b.elector.stop(Duration.ofSeconds(5)); // the lease is free again, and a sees it ...
+        time.runDue();
+        long holdOffEnd = yieldedAt + LEASE_DURATION.toNanos();
+        time.advance(Duration.ofNanos(holdOffEnd - STEP.toNanos() - time.nanoTime()));
+        assertThat(a.elector.observedLeader()).isEmpty();
+        assertThat(a.elector.snapshot().observed()).isEqualTo(shared.get(LEASE));
+        assertThat(a.events)
+                .as("... but takes it only when its hold-off ends")
+                .containsExactly("granted:0", "revoked:YIELDED");
+        assertThat(a.ops).doesNotContain("create", "acquire", "renew");
+        assertThat(time.advanceUntil(a.elector::isLeader, STEP, Duration.ofSeconds(1)))
+                .isTrue();
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:2");
+        assertThat(a.grantedAt.get(1)).isEqualTo(holdOffEnd);
+    }
+
+    /** While holding off, a candidate does not take a release either, even one naming it as successor. */
+    @Test
+    void aYieldedCandidateTakesNoReleaseWhileItHoldsOffButSeesIt() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        long yieldedAt = time.nanoTime();
+        a.elector.yieldLeadership();
+        time.runDue();
+        time.advance(Duration.ofSeconds(3));
+
+        b.elector.yieldLeadership("a");
+        time.advance(MAX_POLL);
+        assertThat(a.elector.snapshot().observed().orElseThrow().record().successor())
+                .as("a saw b's release to it")
+                .isEqualTo("a");
+
+        time.advance(Duration.ofNanos(yieldedAt + LEASE_DURATION.toNanos() - STEP.toNanos() - time.nanoTime()));
+        assertThat(a.elector.isLeader()).isFalse();
+        assertThat(time.advanceUntil(a.elector::isLeader, STEP, MAX_POLL)).isTrue();
+        assertThat(a.grantedAt.get(1)).isEqualTo(yieldedAt + LEASE_DURATION.toNanos());
+    }
+
     /** The hold-off belongs to the run that yielded: a candidate stopped and started again takes part at once. */
     @Test
     void aCandidateStartedAgainAfterAYieldDoesNotHoldOff() {
@@ -427,9 +498,12 @@ class LeaseElectorMutationKillersTest {
         assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:1");
     }
 
-    /** A yield releases the lease (the candidate sees its own release) and stays quiet until its hold-off ends. */
+    /**
+     * A yield releases the lease (the candidate sees its own release) and writes nothing until its hold-off ends: it
+     * only polls, as any follower without a watch, and takes the lease back the moment the hold-off ends.
+     */
     @Test
-    void aYieldReleasesAndSendsNothingMoreUntilTheHoldOffEnds() {
+    void aYieldReleasesAndWritesNothingMoreUntilTheHoldOffEnds() {
         Candidate a = candidate("a", false).start();
 
         a.elector.yieldLeadership();
@@ -442,7 +516,10 @@ class LeaseElectorMutationKillersTest {
         assertThat(log.lines()).contains("INFO a released ScriptedStore orders");
         a.store.resetCounts();
         time.advance(LEASE_DURATION.minus(STEP));
-        assertThat(a.store.totalCalls()).isZero();
+        assertThat(a.store.totalCalls())
+                .as("one read a poll")
+                .isEqualTo(a.store.calls("get"))
+                .isBetween(6, 7);
         time.advance(STEP);
         assertThat(a.elector.isLeader()).isTrue();
     }
