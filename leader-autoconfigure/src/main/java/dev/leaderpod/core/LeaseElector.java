@@ -110,6 +110,8 @@ public final class LeaseElector implements Leadership {
     private final ElectionClock clock;
     private final boolean watchEnabled;
     private final Candidacy candidacy;
+    /** Test seam, a no-op otherwise: see {@link Builder#termStartSeam}. */
+    private final Consumer<Boolean> termStartSeam;
 
     private final Backoff backoff;
     private final ElectionLog log;
@@ -143,6 +145,7 @@ public final class LeaseElector implements Leadership {
         this.clock = builder.clock;
         this.watchEnabled = builder.watch;
         this.candidacy = builder.candidacy;
+        this.termStartSeam = builder.termStartSeam;
         this.backoff = new Backoff(settings, builder.random);
         this.log = new ElectionLog(store.describe(name), settings, clock);
         this.observed = new ObservedLease(clock, settings.leaseDuration());
@@ -832,9 +835,11 @@ public final class LeaseElector implements Leadership {
         ownTerms.started(record.acquireTime());
         LeadershipTerm info = new LeadershipTerm(name, identity, record.transitionsOrZero(), record.acquireTime());
         long validUntil = sentAt + settings.renewDeadline().toNanos();
+        termStartSeam.accept(false);
         if (!leading.compareAndSet(null, new Term(info, validUntil))) {
             return; // a term is current already: never replace it
         }
+        termStartSeam.accept(true);
         log.leads(info, previous, how);
         listeners.started(info);
         armDeadline(info, validUntil);
@@ -1009,6 +1014,7 @@ public final class LeaseElector implements Leadership {
         private String application;
         private boolean allowOtherApplications;
         private Candidacy candidacy = Candidacy.EAGER;
+        private Consumer<Boolean> termStartSeam = current -> {};
 
         private Builder(ElectionSettings settings, LeaseStore store) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -1072,6 +1078,16 @@ public final class LeaseElector implements Leadership {
         /** How this candidate takes part beside the lease rules (default {@link Candidacy#EAGER}). */
         public Builder candidacy(Candidacy candidacy) {
             this.candidacy = Objects.requireNonNull(candidacy, "candidacy");
+            return this;
+        }
+
+        /**
+         * Test seam (LeaseElectorStopRaceTest): {@code seam} runs on the election thread as a term starts, with
+         * {@code false} once the election was found running (the term is not current yet), then with {@code true} once
+         * the term is current (not announced yet), so that a test can stop the elector in either window.
+         */
+        Builder termStartSeam(Consumer<Boolean> seam) {
+            this.termStartSeam = Objects.requireNonNull(seam, "seam");
             return this;
         }
 
