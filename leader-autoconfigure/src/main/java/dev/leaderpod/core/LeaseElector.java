@@ -127,6 +127,9 @@ public final class LeaseElector implements Leadership {
 
     // Shared between threads.
     private final AtomicReference<Term> leading = new AtomicReference<>();
+    /** Held while a term is made current and announced, and while stop() takes the term: see startTerm. */
+    private final Object termStart = new Object();
+
     private final Object lifecycleMonitor = new Object();
     private volatile State state = State.NEW;
     private volatile StoreCalls calls;
@@ -289,7 +292,10 @@ public final class LeaseElector implements Leadership {
         long deadline = clock.nanoTime() + timeout.toNanos();
         calls.close(); // outcomes of calls still in flight belong to this run only
         // 1. Revoke first: listeners drain leader-only work before the lease is given to anybody else.
-        Term term = leading.getAndSet(null);
+        Term term;
+        synchronized (termStart) {
+            term = leading.getAndSet(null); // never between a term's start and its announcement
+        }
         if (term != null) {
             threads.await(listeners.stopped(term.info(), RevocationReason.SHUTDOWN), deadline, "revocation");
         }
@@ -836,12 +842,17 @@ public final class LeaseElector implements Leadership {
         LeadershipTerm info = new LeadershipTerm(name, identity, record.transitionsOrZero(), record.acquireTime());
         long validUntil = sentAt + settings.renewDeadline().toNanos();
         termStartSeam.accept(false);
-        if (!leading.compareAndSet(null, new Term(info, validUntil))) {
-            return; // a term is current already: never replace it
+        // Current and announced at once for stop(), which takes the term under the same lock on its own thread: its
+        // revocation is never queued before the grant. (A term made current after stop() took the term is revoked by
+        // the stop's second step, on this thread.) Nothing here waits: the lock is held for a log line and an enqueue.
+        synchronized (termStart) {
+            if (!leading.compareAndSet(null, new Term(info, validUntil))) {
+                return; // a term is current already: never replace it
+            }
+            termStartSeam.accept(true);
+            log.leads(info, previous, how);
+            listeners.started(info);
         }
-        termStartSeam.accept(true);
-        log.leads(info, previous, how);
-        listeners.started(info);
         armDeadline(info, validUntil);
     }
 

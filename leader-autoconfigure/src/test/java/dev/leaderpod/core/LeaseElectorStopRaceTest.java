@@ -35,6 +35,17 @@ class LeaseElectorStopRaceTest {
         stopWhileATermStarts(false);
     }
 
+    /**
+     * The term is current, not yet announced, when {@code stop()} takes it: the revocation comes after the grant all
+     * the same. Before the fix the stop queued its revocation first and the grant came after it, once the stop was
+     * over: listeners were told of a term after its end (the {@code @LeaderOnly} beans started and never stopped, the
+     * pod labelled leader after its shutdown).
+     */
+    @Test
+    void aTermTakenByStopBeforeItWasAnnouncedIsAnnouncedThenRevokedAndTheLeaseReleased() throws Exception {
+        stopWhileATermStarts(true);
+    }
+
     private void stopWhileATermStarts(boolean whenCurrent) throws Exception {
         AtomicReference<LeaseElector> self = new AtomicReference<>();
         AtomicReference<Thread> stopper = new AtomicReference<>();
