@@ -722,8 +722,6 @@ class LeaseElectorMutationKillersTest {
                 .isTrue();
 
         assertThat(b.grantedAt).containsExactly(deletedAt + LEASE_DURATION.toNanos());
-        System.out.println("DEBUG "
-                + b.opTimes.stream().map(t -> (t - deletedAt) / 1_000_000).toList());
         assertThat(b.ops.subList(0, 9))
                 .as("no read: the watch told of the deletion")
                 .containsExactly("create", "renew", "renew", "renew", "renew", "renew", "renew", "renew", "renew");
