@@ -4,7 +4,8 @@ import java.time.Duration;
 
 /**
  * A candidate that yielded leadership does not try to take it back for one lease duration, so that another candidate
- * takes over: without it, the yielder, which learns of its own release first, would take the lease straight back.
+ * takes over: without it, the yielder, which learns of its own release first, would take the lease straight back. It
+ * keeps following meanwhile (reads, watch), so that its view names the new leader: only taking the lease waits.
  * Confined to the election thread.
  */
 final class HoldOff {

@@ -110,6 +110,8 @@ public final class LeaseElector implements Leadership {
     private final ElectionClock clock;
     private final boolean watchEnabled;
     private final Candidacy candidacy;
+    /** Test seam, a no-op otherwise: see {@link Builder#termStartSeam}. */
+    private final Consumer<Boolean> termStartSeam;
 
     private final Backoff backoff;
     private final ElectionLog log;
@@ -125,12 +127,17 @@ public final class LeaseElector implements Leadership {
 
     // Shared between threads.
     private final AtomicReference<Term> leading = new AtomicReference<>();
+    /** Held while a term is made current and announced, and while stop() takes the term: see startTerm. */
+    private final Object termStart = new Object();
+
     private final Object lifecycleMonitor = new Object();
     private volatile State state = State.NEW;
     private volatile StoreCalls calls;
 
     // Confined to the election thread.
     private Unconfirmed unconfirmed;
+    /** Acquire time of the write in flight that starts or holds a term not yet started (create, acquire, hold). */
+    private Instant startingWrite;
 
     private LeaseElector(Builder builder) {
         this.settings = builder.settings;
@@ -141,6 +148,7 @@ public final class LeaseElector implements Leadership {
         this.clock = builder.clock;
         this.watchEnabled = builder.watch;
         this.candidacy = builder.candidacy;
+        this.termStartSeam = builder.termStartSeam;
         this.backoff = new Backoff(settings, builder.random);
         this.log = new ElectionLog(store.describe(name), settings, clock);
         this.observed = new ObservedLease(clock, settings.leaseDuration());
@@ -261,6 +269,7 @@ public final class LeaseElector implements Leadership {
             cycles.reset();
             holdOff.clear();
             unconfirmed = null;
+            startingWrite = null; // a call of the previous run never answers: its outcome was dropped
             observed.current(false);
             ElectionRuntime runtime = threads.runtime();
             watch.begin(watchEnabled, calls, runtime.election(), runtime.io());
@@ -283,7 +292,10 @@ public final class LeaseElector implements Leadership {
         long deadline = clock.nanoTime() + timeout.toNanos();
         calls.close(); // outcomes of calls still in flight belong to this run only
         // 1. Revoke first: listeners drain leader-only work before the lease is given to anybody else.
-        Term term = leading.getAndSet(null);
+        Term term;
+        synchronized (termStart) {
+            term = leading.getAndSet(null); // never between a term's start and its announcement
+        }
         if (term != null) {
             threads.await(listeners.stopped(term.info(), RevocationReason.SHUTDOWN), deadline, "revocation");
         }
@@ -369,7 +381,7 @@ public final class LeaseElector implements Leadership {
                         see(out.value());
                         log.released(successor);
                     }
-                    cycles.request(Math.max(0, holdOff.remainingNanos()));
+                    cycles.request(followerDelay()); // follows, holding off: it sees who takes over
                 });
     }
 
@@ -605,13 +617,21 @@ public final class LeaseElector implements Leadership {
             boolean confirmFirst) {
         long sentAt = clock.nanoTime();
         ownTerms.sent(start, sentAt);
+        startingWrite = start;
         calls.call(operation, write, out -> {
+            startingWrite = null;
             if (out.conflict()) {
                 ownTerms.lost(start); // it did not land: a record with this acquire time is somebody else's
                 observed.forgetNeverExisted();
                 onLostRace(reliedOnWatch);
             } else if (out.failed()) {
                 failCycle(out);
+                VersionedLease seen = observed.lease();
+                if (seen != null && isWriteOfTerm(seen.record(), start)) {
+                    // Its answer was lost, but the watch delivered it (its echo): it landed. Take it back now, as the
+                    // next read would, rather than after a back-off.
+                    cycles.request(0);
+                }
             } else if (confirmFirst) {
                 onOwnWrite(out.value(), sentAt);
                 long now = clock.nanoTime();
@@ -650,10 +670,12 @@ public final class LeaseElector implements Leadership {
                 : record.leaseTransitions();
         LeaseRecord write = writes.holding(record, token);
         ownTerms.sent(record.acquireTime(), sentAt);
+        startingWrite = record.acquireTime();
         calls.call(
                 StoreOperation.RENEW,
                 () -> store.update(name, write, created.lease().version()),
                 out -> {
+                    startingWrite = null;
                     if (out.conflict()) {
                         read(false, this::decide); // somebody else wrote since: decide on what is there now
                     } else if (out.failed()) {
@@ -794,6 +816,16 @@ public final class LeaseElector implements Leadership {
         return ObservedLease.isRelease(record) && identity.equals(record.successor());
     }
 
+    /** Whether {@code record} is the write in flight that starts or holds a term of this candidate. */
+    private boolean isStartingWrite(LeaseRecord record) {
+        return startingWrite != null && isWriteOfTerm(record, startingWrite);
+    }
+
+    /** Whether {@code record} names this candidate and the term that started (or starts) at {@code acquireTime}. */
+    private boolean isWriteOfTerm(LeaseRecord record, Instant acquireTime) {
+        return record.isHeldBy(identity) && acquireTime.equals(record.acquireTime());
+    }
+
     /** How long a named successor has to take a release before anyone may: two retry periods, enough to poll once. */
     private long successorTurnNanos() {
         return settings.retryPeriod().toNanos() * 2;
@@ -815,11 +847,18 @@ public final class LeaseElector implements Leadership {
         ownTerms.started(record.acquireTime());
         LeadershipTerm info = new LeadershipTerm(name, identity, record.transitionsOrZero(), record.acquireTime());
         long validUntil = sentAt + settings.renewDeadline().toNanos();
-        if (!leading.compareAndSet(null, new Term(info, validUntil))) {
-            return; // a term is current already: never replace it
+        termStartSeam.accept(false);
+        // Current and announced at once for stop(), which takes the term under the same lock on its own thread: its
+        // revocation is never queued before the grant. (A term made current after stop() took the term is revoked by
+        // the stop's second step, on this thread.) Nothing here waits: the lock is held for a log line and an enqueue.
+        synchronized (termStart) {
+            if (!leading.compareAndSet(null, new Term(info, validUntil))) {
+                return; // a term is current already: never replace it
+            }
+            termStartSeam.accept(true);
+            log.leads(info, previous, how);
+            listeners.started(info);
         }
-        log.leads(info, previous, how);
-        listeners.started(info);
         armDeadline(info, validUntil);
     }
 
@@ -869,14 +908,30 @@ public final class LeaseElector implements Leadership {
         finishCycle(backoff.jittered(Duration.ofNanos(delay)));
     }
 
+    /**
+     * When a follower's next cycle runs. A candidate holding off after a yield follows like any other — it reads,
+     * watches and expects the leader's renews, so its view of the lease stays current — but takes nothing before the
+     * hold-off ends (decide, steps 4 and 8). Where another follower would act now, it waits for the watch's news or,
+     * without a trusted watch, polls; and it looks again the moment the hold-off ends.
+     */
     private long followerDelay() {
         VersionedLease seen = observed.lease();
         if (seen != null && handedToUs(seen.record())) {
             return 0; // even while holding off after a yield: a release naming us is ours to take
         }
-        if (holdOff.active()) {
-            return holdOff.remainingNanos();
+        long delay = untilNextLookNanos();
+        if (!holdOff.active()) {
+            return delay;
         }
+        long remaining = holdOff.remainingNanos();
+        if (delay == 0 && !(watch.healthy() && observed.current())) {
+            delay = backoff.poll();
+        }
+        return delay == 0 ? remaining : Math.min(delay, remaining);
+    }
+
+    /** When a follower looks at the lease again: 0 when it may be taken now. */
+    private long untilNextLookNanos() {
         boolean watchTrusted = watch.healthy() && observed.current();
         if (observed.absent()) {
             return 0; // create it (and hold it a lease duration before leading)
@@ -927,10 +982,24 @@ public final class LeaseElector implements Leadership {
                 seeAbsent(false);
             } else if (term != null && ownTerms.isTerm(change.get().record(), term.info())) {
                 return; // an echo of our own renew; our write result is the authoritative cache
+            } else if (term == null && isStartingWrite(change.get().record())) {
+                // The echo of the write that starts (or holds) a term, ahead of its answer: the answer ends the cycle
+                // and says when the next runs. Asking for a cycle now would renew at once: a second write per term.
+                see(change.get());
+                return;
             } else {
                 see(change.get());
             }
-            cycles.request(term != null ? 0 : followerDelay()); // someone else wrote while we lead: verify now
+            if (term != null) {
+                cycles.request(0); // someone else wrote while we lead: verify now
+            } else if (watch.healthy() && observed.current()) {
+                cycles.request(followerDelay()); // a trusted watch: the change restarts the wait for the next one
+            } else {
+                // A watch not trusted (no read since it started, or a read found a change it had not delivered yet):
+                // its changes must not put off the poll whose read restores the trust. Each renew of the leader
+                // would put it off by another retry period, and a release would be taken over only at a poll.
+                cycles.requestWithin(followerDelay());
+            }
         }
 
         @Override
@@ -938,9 +1007,8 @@ public final class LeaseElector implements Leadership {
             observed.current(false); // changes may have been missed while there was no watch: read once
             if (leading.get() == null && !cycles.inCycle()) {
                 // Read now rather than at the next poll: a follower trusts the watch only after a read since it
-                // started, and until then every change it delivers (the leader's renews) puts the poll off by another
-                // retry period, so a release would wait that long. A cycle still running needs no extra read: its
-                // read, or the one after a lost write, comes back after this, or it wins a term.
+                // started, and until then a release it delivers waits for that poll. A cycle still running needs no
+                // extra read: its read, or the one after a lost write, comes back after this, or it wins a term.
                 cycles.request(0);
             }
         }
@@ -967,6 +1035,7 @@ public final class LeaseElector implements Leadership {
         private String application;
         private boolean allowOtherApplications;
         private Candidacy candidacy = Candidacy.EAGER;
+        private Consumer<Boolean> termStartSeam = current -> {};
 
         private Builder(ElectionSettings settings, LeaseStore store) {
             this.settings = Objects.requireNonNull(settings, "settings");
@@ -1030,6 +1099,16 @@ public final class LeaseElector implements Leadership {
         /** How this candidate takes part beside the lease rules (default {@link Candidacy#EAGER}). */
         public Builder candidacy(Candidacy candidacy) {
             this.candidacy = Objects.requireNonNull(candidacy, "candidacy");
+            return this;
+        }
+
+        /**
+         * Test seam (LeaseElectorStopRaceTest): {@code seam} runs on the election thread as a term starts, with
+         * {@code false} once the election was found running (the term is not current yet), then with {@code true} once
+         * the term is current (not announced yet), so that a test can stop the elector in either window.
+         */
+        Builder termStartSeam(Consumer<Boolean> seam) {
+            this.termStartSeam = Objects.requireNonNull(seam, "seam");
             return this;
         }
 

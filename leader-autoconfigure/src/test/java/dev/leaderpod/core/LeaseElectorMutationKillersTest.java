@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Scenarios that pin down what {@link LeaseElector} promises in the places mutation testing found unguarded: the
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * executor, on real threads) runs in the test thread on a stepped clock ({@link ManualTime}).
  *
  * <p>How to run the mutation tests, the figures, and the surviving mutants with the reason each is left: see
- * docs/mutation-core.md. The two disabled tests are bugs found on the way, described in their {@code @Disabled}.
+ * docs/mutation-testing.md, which also lists the two bugs found on the way (their tests were disabled until fixed).
  */
 class LeaseElectorMutationKillersTest {
 
@@ -414,6 +415,78 @@ class LeaseElectorMutationKillersTest {
         assertThat(a.grantedAt.get(1)).isEqualTo(holdOffEnd);
     }
 
+    /**
+     * A yielded candidate keeps following while it holds off, whether it polls or watches (and when its watch goes
+     * silent): within a poll, or the 1.25 retry periods a watching follower waits for a renew, its view (observed
+     * leader, snapshot) names the new leader and its term, and goes on following it. It still takes nothing before its
+     * hold-off ends, although the new leader releases the lease well before.
+     */
+    @ParameterizedTest(name = "yielder {0}")
+    @ValueSource(strings = {"polls", "watches", "has a watch gone silent"})
+    void aYieldedCandidateKeepsObservingWhileItHoldsOffAndTakesNothingBeforeItEnds(String follows) {
+        Candidate a = candidate("a", !follows.equals("polls")).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3));
+        long yieldedAt = time.nanoTime();
+
+        a.elector.yieldLeadership();
+        time.runDue();
+        a.store.deliverWatchEvents(!follows.equals("has a watch gone silent"));
+        a.clearOps();
+        assertThat(b.grantedAt).containsExactly(yieldedAt);
+        assertThat(time.advanceUntil(() -> a.elector.observedLeader().isPresent(), STEP, Duration.ofMillis(2500)))
+                .as("a sees the new leader")
+                .isTrue();
+        ElectionSnapshot seen = a.elector.snapshot();
+        assertThat(seen.observedHolder()).contains("b");
+        assertThat(seen.observed().orElseThrow().record().transitionsOrZero()).isEqualTo(1);
+        assertThat(seen.observed().orElseThrow().record().leaseDuration()).isEqualTo(LEASE_DURATION);
+
+        time.advance(Duration.ofSeconds(6)); // b renews; a keeps up with it
+        assertThat(a.elector.snapshot().sinceObservedChange().orElseThrow()).isLessThan(Duration.ofSeconds(5));
+        assertThat(a.elector.observedLeader()).contains("b");
+
+        b.elector.stop(Duration.ofSeconds(5)); // the lease is free again, and a sees it ...
+        time.runDue();
+        long holdOffEnd = yieldedAt + LEASE_DURATION.toNanos();
+        time.advance(Duration.ofNanos(holdOffEnd - STEP.toNanos() - time.nanoTime()));
+        assertThat(a.elector.observedLeader()).isEmpty();
+        assertThat(a.elector.snapshot().observed()).isEqualTo(shared.get(LEASE));
+        assertThat(a.events)
+                .as("... but takes it only when its hold-off ends")
+                .containsExactly("granted:0", "revoked:YIELDED");
+        assertThat(a.ops).doesNotContain("create", "acquire", "renew");
+        assertThat(time.advanceUntil(a.elector::isLeader, STEP, Duration.ofSeconds(1)))
+                .isTrue();
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:2");
+        assertThat(a.grantedAt.get(1)).isEqualTo(holdOffEnd);
+    }
+
+    /**
+     * While holding off, a candidate does not take a release either, but sees it; only a release naming it as the
+     * successor is taken at once (LeaseElectorTest#aCandidateHoldingOffAfterAYieldStillTakesALeaseHandedToIt).
+     */
+    @Test
+    void aYieldedCandidateTakesNoReleaseWhileItHoldsOffButSeesIt() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        long yieldedAt = time.nanoTime();
+        a.elector.yieldLeadership();
+        time.runDue();
+        time.advance(Duration.ofSeconds(3));
+
+        b.elector.yieldLeadership();
+        time.advance(MAX_POLL);
+        assertThat(a.elector.snapshot().observed().orElseThrow().record().isHeld())
+                .as("a saw b's release")
+                .isFalse();
+
+        time.advance(Duration.ofNanos(yieldedAt + LEASE_DURATION.toNanos() - STEP.toNanos() - time.nanoTime()));
+        assertThat(a.elector.isLeader()).isFalse();
+        assertThat(time.advanceUntil(a.elector::isLeader, STEP, MAX_POLL)).isTrue();
+        assertThat(a.grantedAt.get(1)).isEqualTo(yieldedAt + LEASE_DURATION.toNanos());
+    }
+
     /** The hold-off belongs to the run that yielded: a candidate stopped and started again takes part at once. */
     @Test
     void aCandidateStartedAgainAfterAYieldDoesNotHoldOff() {
@@ -428,9 +501,12 @@ class LeaseElectorMutationKillersTest {
         assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:1");
     }
 
-    /** A yield releases the lease (the candidate sees its own release) and stays quiet until its hold-off ends. */
+    /**
+     * A yield releases the lease (the candidate sees its own release) and writes nothing until its hold-off ends: it
+     * only polls, as any follower without a watch, and takes the lease back the moment the hold-off ends.
+     */
     @Test
-    void aYieldReleasesAndSendsNothingMoreUntilTheHoldOffEnds() {
+    void aYieldReleasesAndWritesNothingMoreUntilTheHoldOffEnds() {
         Candidate a = candidate("a", false).start();
 
         a.elector.yieldLeadership();
@@ -443,7 +519,10 @@ class LeaseElectorMutationKillersTest {
         assertThat(log.lines()).contains("INFO a released ScriptedStore orders");
         a.store.resetCounts();
         time.advance(LEASE_DURATION.minus(STEP));
-        assertThat(a.store.totalCalls()).isZero();
+        assertThat(a.store.totalCalls())
+                .as("one read a poll")
+                .isEqualTo(a.store.calls("get"))
+                .isBetween(6, 7);
         time.advance(STEP);
         assertThat(a.elector.isLeader()).isTrue();
     }
@@ -646,8 +725,6 @@ class LeaseElectorMutationKillersTest {
                 .isTrue();
 
         assertThat(b.grantedAt).containsExactly(deletedAt + LEASE_DURATION.toNanos());
-        System.out.println("DEBUG "
-                + b.opTimes.stream().map(t -> (t - deletedAt) / 1_000_000).toList());
         assertThat(b.ops.subList(0, 9))
                 .as("no read: the watch told of the deletion")
                 .containsExactly("create", "renew", "renew", "renew", "renew", "renew", "renew", "renew", "renew");
@@ -1080,11 +1157,6 @@ class LeaseElectorMutationKillersTest {
      * only late (it delivered within a retry period) is kept, and once the follower has read again it trusts the watch:
      * a release is taken over at once.
      */
-    @Disabled(
-            "bug: after a read finds a change the watch had not delivered, a watch that was only late is kept, but the"
-                    + " follower never trusts it again while the leader renews: each renew the watch delivers puts its poll off"
-                    + " by another retry period, so the read that would restore the trust never comes, and a release is taken"
-                    + " over only a poll (2 to 2.4 s) later, not at once")
     @Test
     void aFollowerWhoseLateWatchWasKeptTakesOverAReleaseAtOnce() {
         Candidate a = candidate("a", false).start();
@@ -1101,6 +1173,10 @@ class LeaseElectorMutationKillersTest {
         time.thaw("watch-b"); // within a retry period: the watch was only late
         time.advance(Duration.ofSeconds(10));
         assertThat(b.store.calls("watch")).as("the late watch is kept").isZero();
+        assertThat(b.ops)
+                .as("one more read, a poll after the one that found the late change: then the watch is trusted")
+                .containsExactly("get", "get");
+        assertThat(b.opTimes.get(1) - b.opTimes.get(0)).isLessThanOrEqualTo(MAX_POLL.toNanos());
         long releasedAt = time.nanoTime();
         a.elector.stop(Duration.ofSeconds(5));
         time.runDue();
@@ -1109,9 +1185,6 @@ class LeaseElectorMutationKillersTest {
     }
 
     /** docs/design.md, "One write per renew": a term starts with one write, then the leader writes once a retry period. */
-    @Disabled("bug: a watching candidate writes the lease twice when its term starts. Its watch delivers the write that"
-            + " starts the term before the write's answer, while it does not lead yet; the write is then taken for an"
-            + " earlier term of its own, to be taken back at once, and a renew follows in the same instant")
     @Test
     void aWatchingCandidateWritesOnceWhenItsTermStarts() {
         Candidate a = candidate("a", true).start();
@@ -1121,6 +1194,71 @@ class LeaseElectorMutationKillersTest {
         time.advance(RETRY);
 
         assertThat(a.ops).containsExactly("get", "create", "renew");
+    }
+
+    /**
+     * docs/design.md, "One write per renew": the watch's echo of the write that starts a term arrives before the
+     * write's answer, while the candidate does not lead yet; the answer, not the echo, decides what comes next. So a
+     * takeover of a release is followed by the first renew a retry period later, not at once.
+     */
+    @Test
+    void aWatchingFollowerTakingOverAReleaseWritesOnceWhenItsTermStarts() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3));
+        b.clearOps();
+        long releasedAt = time.nanoTime();
+
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+        assertThat(b.grantedAt).containsExactly(releasedAt);
+        time.advance(RETRY);
+
+        assertThat(b.ops).containsExactly("acquire", "renew");
+        assertThat(b.opTimes).containsExactly(releasedAt, releasedAt + RETRY.toNanos());
+    }
+
+    /**
+     * The answer of a takeover is lost, but the watch delivered the write: it landed. The candidate does not wait for a
+     * back-off to learn it; it takes its own earlier term back at once, with a new term and token (docs/design.md,
+     * "Announce after the write").
+     */
+    @Test
+    void aWatchingFollowerWhoseTakeoverAnswerWasLostButWhoseWatchDeliveredItTakesItBackAtOnce() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        time.advance(Duration.ofSeconds(3));
+        b.store.loseResponseOfNextWrites(1);
+        b.clearOps();
+        long releasedAt = time.nanoTime();
+
+        a.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+
+        assertThat(b.ops).containsExactly("acquire", "acquire");
+        assertThat(b.events).containsExactly("granted:2");
+        assertThat(b.grantedAt).containsExactly(releasedAt);
+    }
+
+    /**
+     * As above for the renew that ends the hold of a lease a watching follower created after a deletion: its echo
+     * makes no second write in the instant the term starts.
+     */
+    @Test
+    void aWatchingFollowerWritesOnceWhenTheHoldOfALeaseItCreatedEndsItsTermStarts() {
+        Candidate a = candidate("a", false).start();
+        Candidate b = candidate("b", true).start();
+        a.store.failAll(Kind.UNAVAILABLE);
+        shared.delete(LEASE);
+        assertThat(time.advanceUntil(b.elector::isLeader, STEP, Duration.ofSeconds(30)))
+                .isTrue();
+        long grantedAt = b.grantedAt.get(0);
+
+        time.advance(Duration.ofNanos(grantedAt + RETRY.toNanos() - time.nanoTime()));
+
+        assertThat(b.opTimes.stream().filter(at -> at >= grantedAt))
+                .as("the renew that ends the hold, then one a retry period later")
+                .containsExactly(grantedAt, grantedAt + RETRY.toNanos());
     }
 
     /**
