@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       I/O, so no store call can delay the end of a term;
  *   <li>an <b>event thread</b> for listeners, which exists only while there is something to deliver (and 5 s after);
  *   <li><b>I/O threads</b> for store calls, which exist only while a call runs (and half a second after). Calls of
- *       elections that call at the same instant (they start together) wait for a busy thread, up to one per running
+ *       elections that call at the same instant (they start together) wait for a busy thread, up to two per running
  *       election, rather than each starting a thread; a call that hangs keeps its thread, and once calls queue
  *       beyond that, up to {@value #MAX_IO_THREADS} threads run them, and more make new calls fail at once instead of
  *       piling up threads. A call abandoned while it waited is never started.
@@ -144,10 +144,12 @@ public final class ElectionRuntime implements AutoCloseable {
     }
 
     /**
-     * Store calls waiting for a busy I/O thread: at most one per running election. When it is full (calls hang), the
-     * pool starts another thread, up to {@link #MAX_IO_THREADS}, and then refuses.
+     * Store calls waiting for a busy I/O thread: at most two per running election, as many as an election makes at once
+     * (when it starts: its watch's start and its first read). When it is full (calls hang), the pool starts another
+     * thread, up to {@link #MAX_IO_THREADS}, and then refuses.
      */
     private static final class CallQueue extends LinkedBlockingQueue<Runnable> {
+        private static final int CALLS_PER_ELECTION = 2;
         private final AtomicInteger limit;
 
         CallQueue(AtomicInteger limit) {
@@ -156,7 +158,7 @@ public final class ElectionRuntime implements AutoCloseable {
 
         @Override
         public boolean offer(Runnable call) {
-            return size() < limit.get() && super.offer(call);
+            return size() < CALLS_PER_ELECTION * limit.get() && super.offer(call);
         }
     }
 

@@ -48,6 +48,41 @@ class IoQueueTest {
         }
     }
 
+    /**
+     * An election that starts makes two calls at once (its watch's start and its first read): the calls of elections
+     * starting together all wait for a thread. With one waiting call per election, the first 16 of 20 elections' second
+     * calls were refused ("earlier store calls are still hung") and they led a poll late.
+     */
+    @Test
+    void bothStartingCallsOfEveryElectionStartingTogetherWaitInsteadOfBeingRefused() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> ran = new CopyOnWriteArrayList<>();
+        int elections = 20;
+        try (ElectionRuntime runtime = ElectionRuntime.create("starting")) {
+            CountDownLatch busy = new CountDownLatch(ElectionRuntime.MAX_IO_THREADS);
+            for (int i = 0; i < ElectionRuntime.MAX_IO_THREADS; i++) { // every thread busy, as on a slow API server
+                runtime.io().execute(() -> {
+                    busy.countDown();
+                    awaitQuietly(release);
+                });
+            }
+            assertThat(busy.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < elections; i++) {
+                runtime.attach();
+            }
+
+            for (int i = 0; i < elections; i++) {
+                runtime.io().execute(() -> ran.add("watch"));
+                runtime.io().execute(() -> ran.add("read"));
+            }
+            release.countDown();
+
+            await().atMost(PATIENCE).until(() -> ran.size() == 2 * elections);
+        } finally {
+            release.countDown();
+        }
+    }
+
     @Test
     void aCallAbandonedWhileItWaitedForAThreadIsNeverStarted() throws InterruptedException {
         CountDownLatch release = new CountDownLatch(1);
