@@ -6,7 +6,7 @@ import java.time.Duration;
  * How one candidate takes part in one election beside the lease rules, which it can never override: how long it lets
  * the others try first for a lease free for all, and whom it hands the lease to. Spreading many elections over the
  * candidates is built on it (docs/design.md, "Spreading elections"). Called on the election thread and, for
- * {@link #successor()}, on the thread that stops the elector; must be quick and thread-safe.
+ * {@link #successor(String)}, on the thread that stops the elector; must be quick and thread-safe.
  */
 public interface Candidacy {
 
@@ -22,8 +22,11 @@ public interface Candidacy {
         return Duration.ZERO;
     }
 
-    /** The candidate to name in the release when this one stops or yields without naming one; null for anyone. */
-    default String successor() {
+    /**
+     * The candidate to name in the release of the lease {@code leaseName} when this one stops or yields without naming
+     * one; null for anyone.
+     */
+    default String successor(String leaseName) {
         return null;
     }
 }

@@ -312,7 +312,7 @@ public final class LeaseElector implements Leadership {
                     VersionedLease mine = observed.lease();
                     if (mine != null && ownTerms.wrote(mine, clock.nanoTime())) {
                         toRelease.set(mine);
-                        successor.set(candidacy.successor());
+                        successor.set(candidacy.successor(name));
                     }
                 }),
                 deadline,
@@ -338,7 +338,7 @@ public final class LeaseElector implements Leadership {
     /**
      * Gives leadership up: revokes, releases the lease so another candidate can take it at once, and rejoins as a
      * follower that does not try to take it back for one lease duration. Does nothing when not leading. Returns at
-     * once. The release names the {@link Candidacy#successor() candidacy's successor}, if it has one.
+     * once. The release names the {@link Candidacy#successor(String) candidacy's successor}, if it has one.
      */
     public void yieldLeadership() {
         yieldLeadership(null);
@@ -360,7 +360,7 @@ public final class LeaseElector implements Leadership {
             }
             holdOff.begin();
             // Drain first (the listeners), then release.
-            String to = successor != null ? successor : candidacy.successor();
+            String to = successor != null ? successor : candidacy.successor(name);
             listeners.stopped(
                     term.info(), RevocationReason.YIELDED, () -> threads.whileRunning(() -> releaseAfterYield(to)));
         });

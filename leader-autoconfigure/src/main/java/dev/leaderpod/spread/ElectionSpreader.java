@@ -32,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * candidate leads (so a crashed candidate's elections spread over the survivors), and, when it stops, the least
  * loaded live candidate as successor.
  *
+ * <p>Shares are counted among the live candidates that take part in the same elections as this one. Candidates of
+ * different sets (during a rolling update that adds an election, or with {@code leader.elections.<name>.enabled=false}
+ * on some) do not balance against each other: each would count only the elections it sees and they would hand the
+ * same elections back and forth. A stopping candidate still hands an election to any live candidate of it.
+ *
  * <p>Nothing here can make two leaders or leave an election leaderless for long: a move is a graceful hand-over, a
  * successor that does not take the lease leaves it to anyone after two retry periods (and is not chosen again until
  * it announces itself anew), and patience only orders the candidates. With fewer than two elections it does nothing,
@@ -101,8 +106,8 @@ public final class ElectionSpreader {
             }
 
             @Override
-            public String successor() {
-                return successorNow();
+            public String successor(String leaseName) {
+                return successorNow(leaseName);
             }
         };
     }
@@ -241,26 +246,40 @@ public final class ElectionSpreader {
         if (!inFlight.isEmpty() || !settled(mine, now)) {
             return; // one round at a time, on a view that stood still for a step with a leader in every election
         }
-        List<LeaseElector> leading = mine.stream()
+        List<LeaseElector> leading = new ArrayList<>(mine.stream()
                 .filter(LeaseElector::isLeader)
                 .sorted(Comparator.comparing(LeaseElector::leaseName).reversed())
-                .toList();
-        int next = 0;
+                .toList());
         for (FairShares.Move move : FairShares.plan(counted)) {
-            if (move.from().equals(identity) && next < leading.size()) {
-                LeaseElector election = leading.get(next++);
-                log.info(
-                        "Handing {} to {} to spread elections: this candidate leads {} of {} among {} candidates",
-                        election.leaseName(),
-                        move.to(),
-                        counted.get(identity),
-                        mine.size(),
-                        counted.size());
-                inFlight.add(new Handover(election, move.to(), now));
-                moves++;
-                election.yieldLeadership(move.to());
+            if (!move.from().equals(identity)) {
+                continue;
             }
+            // An election the successor takes part in: one it stays out of would only bounce back.
+            Optional<LeaseElector> movable = leading.stream()
+                    .filter(election -> takesPart(move.to(), election.leaseName()))
+                    .findFirst();
+            if (movable.isEmpty()) {
+                continue;
+            }
+            LeaseElector election = movable.get();
+            leading.remove(election);
+            log.info(
+                    "Handing {} to {} to spread elections: this candidate leads {} of {} among {} candidates",
+                    election.leaseName(),
+                    move.to(),
+                    counted.get(identity),
+                    mine.size(),
+                    counted.size());
+            inFlight.add(new Handover(election, move.to(), now));
+            moves++;
+            election.yieldLeadership(move.to());
         }
+    }
+
+    /** Whether {@code candidate} says it takes part in the election of {@code leaseName}. */
+    private boolean takesPart(String candidate, String leaseName) {
+        Presence announced = presence.alive().get(candidate);
+        return announced != null && announced.elections().contains(leaseName);
     }
 
     /**
@@ -283,8 +302,12 @@ public final class ElectionSpreader {
     /** Elections led by each live candidate that is not a suspect, zeros included; as this candidate sees them. */
     private Map<String, Integer> count(Collection<LeaseElector> mine) {
         Map<String, Integer> counted = new TreeMap<>();
+        Set<String> ours = electionNames();
         for (Map.Entry<String, Presence> candidate : presence.alive().entrySet()) {
             String who = candidate.getKey();
+            if (!candidate.getValue().elections().equals(ours)) {
+                continue; // shares are counted among candidates of the same elections (see the class comment)
+            }
             Long suspectSince = suspects.get(who);
             if (suspectSince != null) {
                 if (presence.changedAtNanos(who)
@@ -314,17 +337,24 @@ public final class ElectionSpreader {
         return step.dividedBy(2).multipliedBy(Math.min(4, Math.max(0, own - least)));
     }
 
-    /** The least loaded live candidate other than this one, counting what it was handed while this one leaves. */
-    private String successorNow() {
+    /**
+     * The least loaded live candidate other than this one that takes part in {@code leaseName}, counting what it was
+     * handed while this one leaves.
+     */
+    private String successorNow(String leaseName) {
         if (!running && !leaving) {
             return null;
         }
         Map<String, Integer> counted = new HashMap<>(count(electors.get())); // as of now: a move may just have landed
         counted.remove(identity);
+        counted.keySet().removeIf(who -> !takesPart(who, leaseName));
         handedWhileLeaving.forEach((who, handed) -> counted.computeIfPresent(who, (k, load) -> load + handed));
         String chosen = counted.entrySet().stream()
                 .min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey)
+                .or(() -> presence.alive().keySet().stream() // none of the same elections: any that takes part
+                        .filter(who -> !who.equals(identity) && !suspects.containsKey(who) && takesPart(who, leaseName))
+                        .findFirst())
                 .orElse(null);
         if (chosen != null && leaving) {
             handedWhileLeaving.merge(chosen, 1, Integer::sum);

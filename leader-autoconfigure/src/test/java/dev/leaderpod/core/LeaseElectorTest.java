@@ -473,7 +473,7 @@ class LeaseElectorTest {
                         true,
                         builder -> builder.candidacy(new Candidacy() {
                             @Override
-                            public String successor() {
+                            public String successor(String leaseName) {
                                 return "c";
                             }
                         }))

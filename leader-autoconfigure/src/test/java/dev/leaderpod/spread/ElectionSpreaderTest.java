@@ -98,8 +98,34 @@ class ElectionSpreaderTest {
         assertThat(leaders).doesNotContainValue("c");
     }
 
+    /**
+     * Candidates of different elections do not balance against each other: each counts only the elections it sees, so
+     * they would hand the same elections back and forth (they did, every few hundred milliseconds, before shares were
+     * counted among candidates of the same elections only). A stopping candidate still hands its elections to them.
+     */
+    @Test
+    void candidatesOfDifferentElectionsDoNotHandElectionsBackAndForth() {
+        Candidate a = start("a");
+        await().atMost(WAIT).until(() -> shares(a).equals(List.of(12)));
+
+        Candidate b = start("b", 6); // stays out of job-6 … job-11
+        await().atMost(WAIT).until(() -> b.spreader.candidates().containsKey("a"));
+        await().during(Duration.ofSeconds(2))
+                .atMost(WAIT)
+                .until(() -> shares(a, b).equals(List.of(12, 0)));
+        assertThat(moves(a, b)).isZero();
+
+        a.stop();
+        await().atMost(WAIT).until(() -> shares(b).equals(List.of(6)));
+    }
+
     private Candidate start(String id) {
-        Candidate candidate = new Candidate(id);
+        return start(id, ELECTIONS);
+    }
+
+    /** A candidate of the first {@code elections} elections only. */
+    private Candidate start(String id, int elections) {
+        Candidate candidate = new Candidate(id, elections);
         candidates.add(candidate);
         candidate.start();
         return candidate;
@@ -131,7 +157,7 @@ class ElectionSpreaderTest {
         final ElectionSpreader spreader;
         boolean stopped;
 
-        Candidate(String id) {
+        Candidate(String id, int elections) {
             this.id = id;
             this.runtime = ElectionRuntime.create(id);
             this.store = new CuttableStore(leases);
@@ -144,7 +170,7 @@ class ElectionSpreaderTest {
                     Duration.ofMillis(200),
                     () -> (Collection<LeaseElector>) electors,
                     () -> Map.of("version", "1"));
-            for (int i = 0; i < ELECTIONS; i++) {
+            for (int i = 0; i < elections; i++) {
                 String lease = "job-" + i;
                 electors.add(LeaseElector.builder(
                                 new ElectionSettings(
