@@ -371,18 +371,34 @@ public final class LeaseElector implements Leadership {
         if (leading.get() != null || mine == null || !ownTerms.wrote(mine, clock.nanoTime())) {
             return;
         }
-        calls.call(
-                StoreOperation.RELEASE,
-                () -> store.update(name, writes.release(mine.record(), successor), mine.version()),
-                out -> {
-                    if (out.failed()) {
-                        log.couldNotRelease(out.failure());
-                    } else {
-                        see(out.value());
-                        log.released(successor);
-                    }
-                    cycles.request(followerDelay()); // follows, holding off: it sees who takes over
-                });
+        calls.call(StoreOperation.RELEASE, () -> releaseTerm(mine, successor), out -> {
+            if (out.failed()) {
+                log.couldNotRelease(out.failure());
+            } else {
+                see(out.value());
+                log.released(successor);
+            }
+            cycles.request(followerDelay()); // follows, holding off: it sees who takes over
+        });
+    }
+
+    /**
+     * Releases the term {@code mine} holds; after a conflict, once more on top of the lease as it is now if that still
+     * holds that very term (a renew of ours landed whose answer had not reached us): never another term, nor anybody
+     * else's lease. As {@link #releaseBlocking} does when stopping.
+     */
+    private VersionedLease releaseTerm(VersionedLease mine, String successor) {
+        try {
+            return store.update(name, writes.release(mine.record(), successor), mine.version());
+        } catch (LeaseConflictException e) {
+            VersionedLease now = store.get(name).orElse(null);
+            if (now == null
+                    || !now.record().isHeldBy(identity)
+                    || !Objects.equals(mine.record().acquireTime(), now.record().acquireTime())) {
+                throw e;
+            }
+            return store.update(name, writes.release(now.record(), successor), now.version());
+        }
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -189,6 +190,7 @@ final class PresenceTracker {
         if (!running) {
             return;
         }
+        AtomicBoolean ended = new AtomicBoolean();
         try {
             watch = store.watch(new PresenceStore.PresenceWatcher() {
                         @Override
@@ -205,10 +207,14 @@ final class PresenceTracker {
 
                         @Override
                         public void onClose(Exception cause) {
+                            ended.set(true);
                             watch = null; // the next tick starts another one and lists
                         }
                     })
                     .orElse(null);
+            if (ended.get()) {
+                watch = null; // it ended before it was returned (it could not start): start another at the next tick
+            }
         } catch (RuntimeException e) {
             watch = null;
         }

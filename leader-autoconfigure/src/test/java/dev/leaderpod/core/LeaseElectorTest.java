@@ -465,6 +465,32 @@ class LeaseElectorTest {
         assertThat(b.events).containsExactly("granted:1");
     }
 
+    /**
+     * The leader's last renew reached the store but its answer did not reach the leader (lost, or still on its way)
+     * when it yields: its release, written on top of the version it knows, conflicts with its own renew. It must
+     * release that very term anyway, as {@code stop()} does, rather than leave the lease held — with no leader until
+     * it expires, the successor never getting it. Found by {@code it.SpreadingKubernetesTest}, where a move yielded
+     * while a renew was in flight.
+     */
+    @Test
+    void aYieldRightAfterARenewWhoseAnswerWasLostStillHandsTheLeaseOver() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        assertThat(a.elector.isLeader()).isTrue();
+        int updates = a.store.calls("update");
+        a.store.loseResponseOfNextWrites(1);
+        assertThat(time.advanceUntil(() -> a.store.calls("update") > updates, STEP, RETRY.multipliedBy(2)))
+                .isTrue();
+        assertThat(a.elector.isLeader()).as("still within its renew deadline").isTrue();
+
+        a.elector.yieldLeadership("b");
+        time.advance(STEP);
+
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED");
+        assertThat(b.events).as("the successor took the lease at once").containsExactly("granted:1");
+        assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("b");
+    }
+
     @Test
     void stopHandsTheLeaseToTheCandidacysSuccessor() {
         Candidate a = candidate(
