@@ -1,7 +1,7 @@
 package dev.leaderpod.benchmarks.jmh;
 
 import dev.leaderpod.annotation.LeaderOnly;
-import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.autoconfigure.LeaderElections;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
@@ -47,6 +47,7 @@ public class LeaderOnlyBenchmark {
 
     private ConfigurableApplicationContext context;
     private LeaderOnlyWork leaderOnly;
+    private NamedLeaderOnlyWork namedLeaderOnly;
     private AdvisedWork emptyAdvice;
     private PlainWork plain;
     private String input = "payload";
@@ -55,6 +56,7 @@ public class LeaderOnlyBenchmark {
     public void start() throws Exception {
         context = startContext();
         leaderOnly = context.getBean(LeaderOnlyWork.class);
+        namedLeaderOnly = context.getBean(NamedLeaderOnlyWork.class);
         emptyAdvice = context.getBean(AdvisedWork.class);
         plain = new PlainWork();
     }
@@ -67,6 +69,12 @@ public class LeaderOnlyBenchmark {
     @Benchmark
     public String leaderOnlyCall() {
         return leaderOnly.work(input);
+    }
+
+    /** The same call following a named election ({@code @LeaderOnly("reports")}): resolved once, no lookup by name. */
+    @Benchmark
+    public String namedLeaderOnlyCall() {
+        return namedLeaderOnly.work(input);
     }
 
     @Benchmark
@@ -100,9 +108,10 @@ public class LeaderOnlyBenchmark {
                         "leader.store=local",
                         "leader.local.directory=" + directory)
                 .run();
-        LeaseElector elector = context.getBean(LeaseElector.class);
+        LeaderElections elections = context.getBean(LeaderElections.class);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!elector.isLeader()) {
+        while (!elections.election("").isLeader()
+                || !elections.election("reports").isLeader()) {
             if (System.nanoTime() - deadline > 0) {
                 throw new IllegalStateException("the benchmark application did not become leader");
             }
@@ -122,6 +131,13 @@ public class LeaderOnlyBenchmark {
 
     public static class LeaderOnlyWork {
         @LeaderOnly
+        public String work(String input) {
+            return input;
+        }
+    }
+
+    public static class NamedLeaderOnlyWork {
+        @LeaderOnly("reports")
         public String work(String input) {
             return input;
         }
@@ -147,6 +163,11 @@ public class LeaderOnlyBenchmark {
         @Bean
         LeaderOnlyWork leaderOnlyWork() {
             return new LeaderOnlyWork();
+        }
+
+        @Bean
+        NamedLeaderOnlyWork namedLeaderOnlyWork() {
+            return new NamedLeaderOnlyWork();
         }
 
         @Bean

@@ -48,7 +48,8 @@ public final class LeaderOnlyScenario {
         }
         double baseline = scores.getOrDefault("emptyAdviceCall", new double[] {Double.NaN})[0];
         List<List<String>> rows = new ArrayList<>();
-        for (String name : List.of("leaderOnlyCall", "emptyAdviceCall", "plainCall", "clockRead")) {
+        for (String name :
+                List.of("leaderOnlyCall", "namedLeaderOnlyCall", "emptyAdviceCall", "plainCall", "clockRead")) {
             double[] score = scores.getOrDefault(name, new double[] {Double.NaN, Double.NaN});
             rows.add(List.of(
                     name, Report.num(score[0], 2), Report.num(score[1], 2), Report.num(score[0] - baseline, 2)));
