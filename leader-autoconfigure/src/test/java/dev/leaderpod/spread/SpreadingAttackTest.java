@@ -55,6 +55,9 @@ class SpreadingAttackTest {
     private final List<String> overlaps = new ArrayList<>();
     private final Map<String, Long> leaderlessSince = new HashMap<>();
     private final Map<String, Long> longestLeaderless = new HashMap<>();
+    /** How many times each election lost its leader (after it first had one). */
+    private final Map<String, Integer> leaderlessTimes = new HashMap<>();
+
     private final TreeSet<String> everLed = new TreeSet<>();
 
     @AfterEach
@@ -86,7 +89,10 @@ class SpreadingAttackTest {
         advanceSampling(Duration.ofMinutes(3));
 
         assertThat(Duration.ofNanos(longestLeaderless("x")))
-                .as("longest time x had no leader (x has one live candidate, a, and no fault happened)")
+                .as(
+                        "longest time x had no leader (x has one live candidate, a, and no fault happened; x lost"
+                                + " its leader %d times in 3 minutes)",
+                        leaderlessTimes.getOrDefault("x", 0))
                 .isLessThan(HAND_OVER);
     }
 
@@ -199,6 +205,82 @@ class SpreadingAttackTest {
                         <= 0);
     }
 
+    /**
+     * Finding S5. A crashed candidate stays "alive" in presence for three presence intervals (90 s by default), six
+     * times a lease duration. Once the survivor has taken its elections, the crashed candidate leads none, so the plan
+     * hands it half of them — every move of one round at once, not "at most one failed move" — and the survivor, its
+     * only other candidate, holds off after each yield for a lease duration: those elections have no leader for a
+     * lease duration, after they had one again.
+     */
+    @Test
+    @Disabled(
+            "BUG: a crashed candidate still present is handed half the elections at once; leaderless a lease duration")
+    void aSurvivorNeverHandsElectionsToACandidateThatCrashed() {
+        List<String> jobs = List.of("j0", "j1", "j2", "j3", "j4", "j5");
+        Candidate a = candidate("a", jobs.toArray(String[]::new));
+        Candidate b = candidate("b", jobs.toArray(String[]::new));
+        a.start();
+        b.start();
+        advanceSampling(Duration.ofSeconds(30));
+        assertThat(b.leading()).hasSize(3);
+
+        a.crash();
+        assertThat(time.advanceUntil(() -> b.leading().size() == jobs.size(), STEP, Duration.ofSeconds(60)))
+                .isTrue();
+        longestLeaderless.clear(); // the takeover after the crash is S4's subject; what follows is this one's
+        long movesBefore = b.spreader.moves();
+        advanceSampling(Duration.ofMinutes(2));
+
+        assertThat(Duration.ofNanos(
+                        jobs.stream().mapToLong(this::longestLeaderless).max().orElseThrow()))
+                .as(
+                        "longest time an election had no leader after b had taken them all (b moved %d to the crashed a)",
+                        b.spreader.moves() - movesBefore)
+                .isLessThan(HAND_OVER);
+    }
+
+    /**
+     * Finding S6. {@code leave()} removes this candidate's announcement at the version it last stored, without
+     * waiting for a presence tick already running on an I/O thread. If that tick's announce is in flight when the
+     * application shuts down, the removal goes first and the announce lands after it: the stopped candidate is
+     * present again, for three presence intervals. The survivor, handed every election by the graceful stop, then
+     * hands half of them back to the candidate that left, and holds off: those elections have no leader for a lease
+     * duration. docs/design.md: "A candidate that stops removes its own announcement before its electors release, so
+     * nobody hands it an election while it leaves."
+     */
+    @Test
+    @Disabled("BUG: leave() racing an in-flight presence announce leaves the stopped candidate present; moves go to it")
+    void aCandidateThatLeftIsNeverHandedElectionsEvenIfItsLastAnnounceWasInFlight() {
+        List<String> jobs = List.of("j0", "j1", "j2", "j3");
+        Candidate a = candidate("a", jobs.toArray(String[]::new));
+        Candidate b = candidate("b", jobs.toArray(String[]::new));
+        a.start();
+        b.start();
+        advanceSampling(Duration.ofSeconds(30));
+        assertThat(a.leading()).hasSize(2);
+
+        boolean[] stopped = new boolean[1];
+        a.beforeAnnounce = () -> { // a's next presence tick: its announce is on its way when a shuts down
+            a.beforeAnnounce = () -> {};
+            a.spreader.leave(); // the shutdown thread: presence removed first ...
+            stopped[0] = true;
+        };
+        assertThat(time.advanceUntil(() -> stopped[0], STEP, PRESENCE.plus(PRESENCE)))
+                .isTrue();
+        a.electors.values().forEach(elector -> elector.stop(Duration.ofSeconds(5))); // ... then the electors stop
+        time.runDue();
+        assertThat(b.leading()).as("a's releases named b").hasSize(jobs.size());
+        long movesBefore = b.spreader.moves();
+        advanceSampling(Duration.ofMinutes(1));
+
+        assertThat(Duration.ofNanos(
+                        jobs.stream().mapToLong(this::longestLeaderless).max().orElseThrow()))
+                .as(
+                        "longest time an election had no leader after a left (b moved %d to a; announcements: %s)",
+                        b.spreader.moves() - movesBefore, presence.list())
+                .isLessThan(HAND_OVER);
+    }
+
     // =========================================================================================================
 
     private Candidate candidate(String id, String... names) {
@@ -224,8 +306,8 @@ class SpreadingAttackTest {
                 overlaps.add(election + ": " + leaders + " at " + Duration.ofNanos(now));
             }
             if (leaders.isEmpty()) {
-                if (everLed.contains(election)) {
-                    leaderlessSince.putIfAbsent(election, now);
+                if (everLed.contains(election) && leaderlessSince.putIfAbsent(election, now) == null) {
+                    leaderlessTimes.merge(election, 1, Integer::sum);
                 }
             } else {
                 everLed.add(election);
@@ -252,6 +334,8 @@ class SpreadingAttackTest {
         final Map<String, Long> grantedAt = new HashMap<>();
         final ElectionSpreader spreader;
         volatile boolean cut;
+        /** Runs inside this candidate's next announce, before it reaches the store. */
+        volatile Runnable beforeAnnounce = () -> {};
 
         Candidate(String id, String... names) {
             this.id = id;
@@ -378,6 +462,7 @@ class SpreadingAttackTest {
             @Override
             public Presence announce(Presence announcement) {
                 check();
+                beforeAnnounce.run();
                 return presence.announce(announcement);
             }
 
