@@ -273,6 +273,35 @@ class SuccessorAttackTest {
         assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("b");
     }
 
+    /**
+     * The term of a lease this candidate created starts with the renew that ends its hold. stop() while that renew is
+     * in flight (its I/O thread hangs): the term is never made current nor announced (the outcome belongs to the run
+     * that ended), and stop()'s release, queued behind it, conflicts with it, reads the held record — still this term
+     * — and releases it: the watching follower takes over. (docs/design.md, "Ordered graceful shutdown", the termStart
+     * lock.)
+     */
+    @Test
+    void stopWhileTheRenewThatEndsAHoldIsInFlightNeverAnnouncesTheTermAndReleasesIt() {
+        shared.create(LEASE, new LeaseRecord("ghost", LEASE_DURATION, wall(), wall(), 4L));
+        shared.delete(LEASE); // deleted: whoever creates it holds it a lease duration before leading
+        Candidate a = new Candidate("a").start();
+        Candidate b = new Candidate("b").start();
+        assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("a");
+        long createdAt = time.nanoTime();
+
+        advanceSampling(LEASE_DURATION.minus(STEP));
+        time.freeze("io-a"); // the renew that ends the hold hangs
+        advanceSampling(STEP.multipliedBy(2));
+        assertThat(time.nanoTime() - createdAt).isGreaterThan(LEASE_DURATION.toNanos());
+        a.elector.stop(Duration.ofSeconds(2));
+        time.thaw("io-a");
+        advanceSampling(Duration.ofSeconds(10));
+
+        assertThat(a.events).isEmpty();
+        assertThat(b.events).containsExactly("granted:1"); // nobody saw the deleted lease's token: documented
+        assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("b");
+    }
+
     // =========================================================================================================
 
     private LeaseRecord release(LeaseRecord r, String successor) {
