@@ -21,11 +21,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>one <b>election thread</b> for the algorithms and timers of all elections; it never performs or waits for
  *       I/O, so no store call can delay the end of a term;
  *   <li>an <b>event thread</b> for listeners, which exists only while there is something to deliver (and 5 s after);
- *   <li><b>I/O threads</b> for store calls, which exist only while a call runs (and half a second after). Calls of
- *       elections that call at the same instant (they start together) wait for a busy thread, up to two per running
- *       election, rather than each starting a thread; a call that hangs keeps its thread, and once calls queue
- *       beyond that, up to {@value #MAX_IO_THREADS} threads run them, and more make new calls fail at once instead of
- *       piling up threads. A call abandoned while it waited is never started.
+ *   <li><b>I/O threads</b> for store calls, which exist only while a call runs (and half a second after). A call that
+ *       finds the threads busy gets a thread of its own, up to {@value #MAX_IO_THREADS}, so a call that hangs holds up
+ *       no other election's calls (an election whose abandoned call still hangs makes no new call until it returns:
+ *       {@link StoreCalls}); beyond that, calls wait for a thread, up to two per running election (as many as an
+ *       election makes at once, when it starts), and more fail at once instead of piling up. A call abandoned while it
+ *       waited is never started.
  * </ul>
  *
  * At rest an application therefore keeps one thread for all its elections. An elector owns no threads: it runs on the
@@ -69,13 +70,17 @@ public final class ElectionRuntime implements AutoCloseable {
         events.setKeepAliveTime(5, TimeUnit.SECONDS);
         events.allowCoreThreadTimeOut(true);
         AtomicInteger electors = new AtomicInteger();
+        // Every call that finds the threads busy gets a thread of its own, up to MAX_IO_THREADS: one hung call must not
+        // hold up the other elections' calls (with no core threads the pool added a thread only once the queue was
+        // full, so calls waited behind a hung one until abandoned). Idle threads end after half a second.
         ThreadPoolExecutor io = new ThreadPoolExecutor(
-                0,
+                MAX_IO_THREADS,
                 MAX_IO_THREADS,
                 500,
                 TimeUnit.MILLISECONDS,
                 new CallQueue(electors),
                 daemonThreads("leader-io" + tail));
+        io.allowCoreThreadTimeOut(true);
         return new ElectionRuntime(election, events, io, true, electors);
     }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -57,6 +58,8 @@ final class StoreCalls {
     private final Consumer<Throwable> onContinuationFailure;
     private final Consumer<Outcome<?>> onOutcome;
     private volatile boolean closed;
+    /** Calls of this election abandoned while they ran and still running: each holds an I/O thread. */
+    private final AtomicInteger hung = new AtomicInteger();
 
     /**
      * @param onOutcome sees every outcome (but a watch's) before its continuation, on the election thread
@@ -104,6 +107,8 @@ final class StoreCalls {
     <T> void call(StoreOperation operation, Supplier<T> call, Continuation<T> then, Consumer<T> discardLate) {
         long start = clock.nanoTime();
         AtomicBoolean done = new AtomicBoolean();
+        // 0 waiting for a thread, 1 running, 2 answered, 3 abandoned while running (counted in hung until it returns)
+        AtomicInteger state = new AtomicInteger();
         ScheduledFuture<?>[] timeout = new ScheduledFuture<?>[1];
         Continuation<T> once = outcome -> {
             if (!done.compareAndSet(false, true)) {
@@ -137,20 +142,31 @@ final class StoreCalls {
         };
         try {
             timeout[0] = election.schedule(
-                    () -> once.accept(new Outcome<>(
-                            null,
-                            new LeaseStoreException(
-                                    LeaseStoreException.Kind.TIMEOUT,
-                                    operation.key() + " of " + lease + " got no answer within " + bound
-                                            + "; the call was abandoned"))),
+                    () -> {
+                        if (state.compareAndSet(1, 3)) {
+                            hung.incrementAndGet();
+                        }
+                        once.accept(new Outcome<>(
+                                null,
+                                new LeaseStoreException(
+                                        LeaseStoreException.Kind.TIMEOUT,
+                                        operation.key() + " of " + lease + " got no answer within " + bound
+                                                + "; the call was abandoned")));
+                    },
                     bound.toNanos(),
                     TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             return; // the elector is shutting down
         }
+        if (hung.get() > 0) {
+            // A call of this election that was abandoned still holds an I/O thread: starting more would let one hung
+            // store take every I/O thread, and the other elections' calls with them. Fail at once, as a timeout.
+            fail(once, operation.key() + " of " + lease + " not started: an earlier call of it is still hung");
+            return;
+        }
         try {
             io.execute(() -> {
-                if (done.get() || closed) {
+                if (done.get() || closed || !state.compareAndSet(0, 1)) {
                     return; // abandoned while it waited for an I/O thread: never started
                 }
                 Outcome<T> outcome;
@@ -158,6 +174,9 @@ final class StoreCalls {
                     outcome = new Outcome<>(call.get(), null);
                 } catch (Throwable e) { // Errors too: a store must not end the election
                     outcome = new Outcome<>(null, e);
+                }
+                if (!state.compareAndSet(1, 2)) {
+                    hung.decrementAndGet(); // it was abandoned while it ran, and has now returned its thread
                 }
                 if (done.get() || closed) {
                     log.debug("{} of {} answered after it was abandoned: {}", operation.key(), lease, outcome);
@@ -175,14 +194,17 @@ final class StoreCalls {
             });
         } catch (RejectedExecutionException e) {
             // Every I/O thread is stuck in a call that has not returned: fail this one at once instead of queueing.
-            LeaseStoreException stuck = new LeaseStoreException(
-                    LeaseStoreException.Kind.TIMEOUT,
-                    operation.key() + " of " + lease + " not started: earlier store calls are still hung");
-            try {
-                election.execute(() -> once.accept(new Outcome<>(null, stuck)));
-            } catch (RejectedExecutionException shuttingDown) {
-                // nothing to report to
-            }
+            fail(once, operation.key() + " of " + lease + " not started: earlier store calls are still hung");
+        }
+    }
+
+    /** Delivers a timeout that needed no call, on the election thread. */
+    private <T> void fail(Continuation<T> once, String message) {
+        LeaseStoreException stuck = new LeaseStoreException(LeaseStoreException.Kind.TIMEOUT, message);
+        try {
+            election.execute(() -> once.accept(new Outcome<>(null, stuck)));
+        } catch (RejectedExecutionException shuttingDown) {
+            // nothing to report to
         }
     }
 

@@ -380,18 +380,21 @@ class CoreSurvivorsTest {
             runtime.detach(); // one election left: two calls may wait for a busy thread
             ThreadPoolExecutor io = (ThreadPoolExecutor) runtime.io();
 
-            CountDownLatch firstRuns = new CountDownLatch(1);
-            io.execute(() -> {
-                firstRuns.countDown();
-                awaitQuietly(release);
-            });
-            assertThat(firstRuns.await(10, TimeUnit.SECONDS)).isTrue();
-            io.execute(() -> awaitQuietly(release)); // waits for the busy thread
+            CountDownLatch running = new CountDownLatch(ElectionRuntime.MAX_IO_THREADS);
+            for (int i = 0; i < ElectionRuntime.MAX_IO_THREADS; i++) { // every thread busy
+                io.execute(() -> {
+                    running.countDown();
+                    awaitQuietly(release);
+                });
+            }
+            assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+            io.execute(() -> awaitQuietly(release)); // waits for a busy thread
             io.execute(() -> awaitQuietly(release)); // waits too
-            io.execute(() -> awaitQuietly(release)); // the queue is full: a thread of its own
+            assertThatThrownBy(() -> io.execute(() -> {}))
+                    .as("the queue is full and so is the pool")
+                    .isInstanceOf(RejectedExecutionException.class);
 
             assertThat(io.getQueue()).as("exactly two calls wait").hasSize(2);
-            assertThat(io.getPoolSize()).isEqualTo(2);
         } finally {
             release.countDown();
         }

@@ -15,7 +15,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,7 +48,6 @@ class IoPoolAttackTest {
      * take it back while the queue is not full. One hung call costs the candidate every election it leads.
      */
     @Test
-    @Disabled("BUG: one hung call holds the only I/O thread; other elections' renews queue behind it and are lost")
     void aHungCallOfOneElectionDoesNotCostTheLeaderItsOtherElections() {
         try (ElectionRuntime runtime = ElectionRuntime.create("hung-call")) {
             assertThat(hungCallOfOneElection(runtime))
@@ -67,7 +65,6 @@ class IoPoolAttackTest {
      * here it costs every term.
      */
     @Test
-    @Disabled("BUG: presence ticks on the shared I/O thread (calls within the timeout) make the leader lose its terms")
     void slowPresenceCallsWithinTheRequestTimeoutDoNotCostTheLeaderItsElections() {
         try (ElectionRuntime runtime = ElectionRuntime.create("slow-presence")) {
             assertThat(slowPresence(runtime))
