@@ -1,12 +1,15 @@
 package dev.leaderpod.test;
 
 import java.util.List;
+import java.util.Map;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
 import org.springframework.test.context.ContextConfigurationAttributes;
 import org.springframework.test.context.ContextCustomizer;
 import org.springframework.test.context.ContextCustomizerFactory;
@@ -29,8 +32,17 @@ class TestLeadershipContextCustomizerFactory implements ContextCustomizerFactory
                 : null;
     }
 
-    /** Registers a configuration that imports the kit's auto-configuration. Equal to each other: contexts are cached. */
+    /**
+     * Registers a configuration that imports the kit's auto-configuration. Where the kit elects, also resolves
+     * {@code leader.store} to {@code local} ahead of every other source: the kit's lease store is the store, and what
+     * the starter does only beside a Kubernetes store — Kubernetes Events on the Lease, the pod label — must not reach
+     * a cluster from a test, such as one run in a CI pod, where {@code auto} would pick Kubernetes. (The local store
+     * backs off before the kit's: it makes no file and no thread.) Equal to each other: contexts are cached.
+     */
     static final class TestLeadershipContextCustomizer implements ContextCustomizer {
+
+        /** The property source of the kit, first in the environment. */
+        static final String PROPERTY_SOURCE = "leader-test";
 
         @Override
         public void customizeContext(ConfigurableApplicationContext context, MergedContextConfiguration config) {
@@ -38,6 +50,16 @@ class TestLeadershipContextCustomizerFactory implements ContextCustomizerFactory
                 registry.registerBeanDefinition(
                         TestLeadershipImports.class.getName(), new RootBeanDefinition(TestLeadershipImports.class));
             }
+            ConfigurableEnvironment environment = context.getEnvironment();
+            if (enabled(environment, "leader.enabled") && enabled(environment, "leader.test.enabled")) {
+                environment
+                        .getPropertySources()
+                        .addFirst(new MapPropertySource(PROPERTY_SOURCE, Map.of("leader.store", "local")));
+            }
+        }
+
+        private static boolean enabled(ConfigurableEnvironment environment, String property) {
+            return environment.getProperty(property, Boolean.class, true);
         }
 
         @Override
