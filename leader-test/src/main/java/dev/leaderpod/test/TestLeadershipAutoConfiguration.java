@@ -27,7 +27,7 @@ import org.springframework.context.annotation.Primary;
  * <p>Not in the application's auto-configurations: every {@code @SpringBootTest} context gets it (a context
  * customizer of the kit adds it), a test slice or a plain Spring test with {@link AutoConfigureLeaderElection}, and an
  * {@code ApplicationContextRunner} with {@code AutoConfigurations.of(TestLeadershipAutoConfiguration.class,
- * LeaderElectionAutoConfiguration.class)}. An application started with {@code SpringApplication.run} in a test JVM is
+ * LeaderElectionAutoConfiguration.class, LeaderOnlyAutoConfiguration.class)}. An application started with {@code SpringApplication.run} in a test JVM is
  * left alone. Off with {@code leader.test.enabled=false}, and with {@code leader.enabled=false} (the only candidate
  * leads on a lease of its own from the start: nothing to grant).
  */

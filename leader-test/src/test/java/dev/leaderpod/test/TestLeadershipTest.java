@@ -196,6 +196,18 @@ class TestLeadershipTest {
     }
 
     @Test
+    void noThreadOfTheElectionsRunsInThisJvm() {
+        leadership.grant();
+        leadership.grant("reports");
+        leadership.revoke();
+        leadership.revokeAsync("reports").join();
+
+        assertThat(Thread.getAllStackTraces().keySet())
+                .extracting(Thread::getName)
+                .noneMatch(name -> name.startsWith("leader-"));
+    }
+
+    @Test
     void anUnknownElectionIsRefusedNamingTheKnownOnes() {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> leadership.grant("billing"))
