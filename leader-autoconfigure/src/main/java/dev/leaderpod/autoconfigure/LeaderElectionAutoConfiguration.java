@@ -73,9 +73,11 @@ public class LeaderElectionAutoConfiguration {
             ObjectProvider<LeadershipListener> listeners,
             ObjectProvider<ElectionMonitor> monitors,
             ObjectProvider<ElectionSpreader> spreader,
+            ObjectProvider<ElectionClock> clock,
             Environment environment) {
         return LeaseElector.builder(settings, leaseStore)
                 .runtime(runtime)
+                .clock(clock(clock))
                 .candidacy(candidacy(spreader))
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
@@ -98,6 +100,7 @@ public class LeaderElectionAutoConfiguration {
             LeaseStore leaseStore,
             ObjectProvider<ElectionListenerFactory> listenerFactories,
             ObjectProvider<ElectionSpreader> spreader,
+            ObjectProvider<ElectionClock> clock,
             Environment environment) {
         NamedElections named = new NamedElections(
                 settings,
@@ -106,7 +109,8 @@ public class LeaderElectionAutoConfiguration {
                 runtime,
                 listenerFactories,
                 environment.getProperty("spring.application.name"),
-                candidacy(spreader));
+                candidacy(spreader),
+                clock(clock));
         // Drain, then one release attempt that may need a conflict re-read: two requests.
         return new LeaderElections(
                 leaseElector,
@@ -131,7 +135,8 @@ public class LeaderElectionAutoConfiguration {
             ElectionSettings settings,
             ElectionRuntime runtime,
             PresenceStore presenceStore,
-            ObjectProvider<LeaderElections> elections) {
+            ObjectProvider<LeaderElections> elections,
+            ObjectProvider<ElectionClock> clock) {
         Duration interval = properties.getSpread().getPresenceInterval();
         if (interval == null || interval.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new LeaderConfigurationException(
@@ -147,11 +152,19 @@ public class LeaderElectionAutoConfiguration {
                 settings.identity(),
                 presenceStore,
                 runtime,
-                ElectionClock.system(),
+                clock(clock),
                 interval,
                 settings.retryPeriod(),
                 () -> elections.getObject().electors().values(),
                 () -> metadata);
+    }
+
+    /**
+     * The clock of every election: an {@link ElectionClock} bean if there is one (a test kit's, whose time moves only
+     * when the test says), else the system clock. The seam for tests; an application has no reason to define one.
+     */
+    private static ElectionClock clock(ObjectProvider<ElectionClock> clock) {
+        return clock.getIfAvailable(ElectionClock::system);
     }
 
     private static Candidacy candidacy(ObjectProvider<ElectionSpreader> spreader) {

@@ -1,6 +1,7 @@
 package dev.leaderpod.autoconfigure;
 
 import dev.leaderpod.core.Candidacy;
+import dev.leaderpod.core.ElectionClock;
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
@@ -18,7 +19,7 @@ import org.springframework.core.annotation.AnnotationAwareOrderComparator;
 /**
  * Builds the election of a name (docs/design.md, "Named elections"): an elector of its own on the lease
  * {@code <lease-name>-<name>}, with the timings of {@code leader.elections.<name>.*}, on the application's store,
- * identity and {@link ElectionRuntime} (so the threads at rest do not grow with the number of elections), calling
+ * identity, clock and {@link ElectionRuntime} (so the threads at rest do not grow with the number of elections), calling
  * the listeners the {@link ElectionListenerFactory} beans give it. For an election this instance stays out of, a
  * view that never leads.
  */
@@ -31,6 +32,7 @@ final class NamedElections implements Function<String, Leadership> {
     private final ObjectProvider<ElectionListenerFactory> listenerFactories;
     private final String application;
     private final Candidacy candidacy;
+    private final ElectionClock clock;
 
     NamedElections(
             ElectionSettings defaults,
@@ -39,7 +41,8 @@ final class NamedElections implements Function<String, Leadership> {
             ElectionRuntime runtime,
             ObjectProvider<ElectionListenerFactory> listenerFactories,
             String application,
-            Candidacy candidacy) {
+            Candidacy candidacy,
+            ElectionClock clock) {
         this.defaults = defaults;
         this.properties = properties;
         this.store = store;
@@ -47,6 +50,7 @@ final class NamedElections implements Function<String, Leadership> {
         this.listenerFactories = listenerFactories;
         this.application = application;
         this.candidacy = candidacy;
+        this.clock = clock;
     }
 
     /**
@@ -68,6 +72,7 @@ final class NamedElections implements Function<String, Leadership> {
         AtomicReference<List<LeadershipListener>> listeners = new AtomicReference<>(List.of());
         LeaseElector elector = LeaseElector.builder(settings, store)
                 .runtime(runtime)
+                .clock(clock)
                 .candidacy(candidacy)
                 .listener(new CompositeLeadershipListener(listeners::get))
                 .monitor(new CompositeElectionMonitor(() -> listeners.get().stream()
