@@ -326,7 +326,11 @@ public final class ElectionSpreader {
         return counted;
     }
 
-    /** Half a retry period more for every election this candidate leads above the least loaded; at most two periods. */
+    /**
+     * A quarter of a retry period more for every election this candidate leads above the least loaded; at most half a
+     * retry period, so that a takeover after a crash stays within lease duration + retry period ("never stuck"), even
+     * when the least loaded candidate is the one that crashed.
+     */
     private Duration patienceNow() {
         Map<String, Integer> counted = loads;
         if (!running || counted.size() < 2) {
@@ -334,7 +338,7 @@ public final class ElectionSpreader {
         }
         int least = counted.values().stream().mapToInt(Integer::intValue).min().orElse(0);
         int own = (int) electors.get().stream().filter(LeaseElector::isLeader).count();
-        return step.dividedBy(2).multipliedBy(Math.min(4, Math.max(0, own - least)));
+        return step.dividedBy(4).multipliedBy(Math.min(2, Math.max(0, own - least)));
     }
 
     /**

@@ -160,7 +160,6 @@ class SpreadingAttackTest {
      * promised lease duration + retry period (+ 20 % jitter).
      */
     @Test
-    @Disabled("BUG: patience pushes a crashed leader's last election past lease duration + retry period")
     void aCrashedCandidatesElectionsAreTakenWithinLeaseDurationPlusRetryPeriod() {
         List<String> jobs = List.of("j0", "j1", "j2", "j3", "j4", "j5");
         Candidate a = candidate("a", jobs.toArray(String[]::new));
