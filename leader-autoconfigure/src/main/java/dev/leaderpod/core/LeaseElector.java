@@ -548,7 +548,7 @@ public final class LeaseElector implements Leadership {
             log.duplicateIdentity(lease, false);
         }
         if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record))
-                || (holdOff.active() && !handedToUs(record))) {
+                || (holdOff.active() && !handedToUs(record) && !successorMissedItsTurn(record))) {
             finishCycle(followerDelay());
             return;
         }
@@ -825,6 +825,17 @@ public final class LeaseElector implements Leadership {
             freeAt += successorTurnNanos();
         }
         return freeAt + candidacy.patience().toNanos() - clock.nanoTime();
+    }
+
+    /**
+     * Whether {@code record} is a release to another candidate that did not take it within its turn: then even a
+     * candidate holding off after its own yield may take it, rather than leave the election without a leader for the
+     * rest of its hold-off (a move to a candidate that had died).
+     */
+    private boolean successorMissedItsTurn(LeaseRecord record) {
+        return ObservedLease.isRelease(record)
+                && record.namesSuccessorOtherThan(identity)
+                && clock.nanoTime() - (observed.changedAtNanos() + successorTurnNanos()) >= 0;
     }
 
     /** Whether {@code record} is a release that names this candidate as the successor. */

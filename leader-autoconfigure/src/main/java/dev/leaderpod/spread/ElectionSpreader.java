@@ -250,9 +250,10 @@ public final class ElectionSpreader {
                 .filter(LeaseElector::isLeader)
                 .sorted(Comparator.comparing(LeaseElector::leaseName).reversed())
                 .toList());
+        Set<String> targeted = new java.util.HashSet<>();
         for (FairShares.Move move : FairShares.plan(counted)) {
-            if (!move.from().equals(identity)) {
-                continue;
+            if (!move.from().equals(identity) || !targeted.add(move.to())) {
+                continue; // one election per successor and round: a successor that died costs one move, not several
             }
             // An election the successor takes part in: one it stays out of would only bounce back.
             Optional<LeaseElector> movable = leading.stream()

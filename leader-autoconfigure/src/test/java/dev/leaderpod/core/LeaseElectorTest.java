@@ -449,6 +449,22 @@ class LeaseElectorTest {
     }
 
     @Test
+    void aYielderTakesBackAReleaseItsSuccessorDidNotTakeInItsTurnRatherThanHoldOff() {
+        Candidate a = candidate("a").start();
+        long yieldedAt = time.nanoTime();
+
+        a.elector.yieldLeadership("gone-away"); // a successor that died after it was chosen
+        time.runDue();
+        assertThat(a.elector.isLeader()).isFalse();
+        time.advanceUntil(a.elector::isLeader, STEP, LEASE_DURATION);
+
+        assertThat(a.events).containsExactly("granted:0", "revoked:YIELDED", "granted:1");
+        assertThat(Duration.ofNanos(time.nanoTime() - yieldedAt))
+                .as("the successor's turn, not the lease duration of the hold-off")
+                .isBetween(RETRY.multipliedBy(2), RETRY.multipliedBy(2).plus(STEP));
+    }
+
+    @Test
     void theReleaseNamesTheSuccessorAndOthersWaitTwoRetryPeriodsForIt() {
         Candidate a = candidate("a").start();
         Candidate b = candidate("b").start();

@@ -209,8 +209,8 @@ class SpreadingAttackTest {
      * lease duration, after they had one again.
      */
     @Test
-    @Disabled(
-            "BUG: a crashed candidate still present is handed half the elections at once; leaderless a lease duration")
+    @Disabled("BUG (reduced): a crashed candidate still present is handed elections one at a time (2 in 2 min here);"
+            + " each costs 2 retry periods + patience (5 s) without a leader, no longer a lease duration")
     void aSurvivorNeverHandsElectionsToACandidateThatCrashed() {
         List<String> jobs = List.of("j0", "j1", "j2", "j3", "j4", "j5");
         Candidate a = candidate("a", jobs.toArray(String[]::new));
