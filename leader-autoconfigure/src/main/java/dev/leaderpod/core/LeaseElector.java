@@ -320,8 +320,13 @@ public final class LeaseElector implements Leadership {
         if (late.get() != null) {
             threads.await(listeners.stopped(late.get().info(), RevocationReason.SHUTDOWN), deadline, "revocation");
         }
-        // 3. Release on an I/O thread, waiting at most until the deadline.
-        if (toRelease.get() != null
+        // 3. Release on an I/O thread, waiting at most until the deadline — after any revocation queued before this
+        //    stop ran: a yield just before may have taken the term, and its drain must end before anyone can lead.
+        //    If they do not end in time, nothing is released: the lease is left to expire.
+        boolean drained = threads.await(listeners.flushed(), deadline, "earlier revocations");
+        if (toRelease.get() != null && !drained) {
+            log.releaseTimedOut(timeout);
+        } else if (toRelease.get() != null
                 && !threads.await(
                         threads.onIoThread(() -> releaseBlocking(toRelease.get(), successor.get())),
                         deadline,

@@ -43,6 +43,18 @@ final class ListenerCalls {
         return threads.onEventThread(() -> stoppedNow(term, reason));
     }
 
+    /**
+     * Completes once every callback queued before it ran (null if the runtime is shutting down): for stop(), whose
+     * release must wait for the revocation of a term a yield ended just before. At once when called from a listener,
+     * whose own callbacks cannot run before it returns.
+     */
+    Future<?> flushed() {
+        if (IN_LISTENER.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return threads.onEventThread(() -> {});
+    }
+
     /** A term ended; {@code then} runs on the event thread once the listeners ran (a yield releases only then). */
     void stopped(LeadershipTerm term, RevocationReason reason, Runnable then) {
         threads.onEventThread(() -> {
