@@ -41,6 +41,8 @@ final class PresenceTracker {
     private final Supplier<Presence> self;
     private final Runnable onChange;
     private final Map<String, Seen> seen = new ConcurrentHashMap<>();
+    /** Held by an announce and by the removal when leaving, so that no announce lands after that removal. */
+    private final Object announcing = new Object();
 
     private volatile boolean running;
     private volatile ScheduledFuture<?> nextTick;
@@ -95,12 +97,14 @@ final class PresenceTracker {
         if (current != null) {
             current.close();
         }
-        Presence mine = announced;
-        if (mine != null && mine.version() != null) {
-            try {
-                store.remove(mine.identity(), mine.version());
-            } catch (RuntimeException e) {
-                log.debug("Could not remove the presence of {}: {}", mine.identity(), e.toString());
+        synchronized (announcing) { // after an announce in flight has landed: it cannot bring this candidate back
+            Presence mine = announced;
+            if (mine != null && mine.version() != null) {
+                try {
+                    store.remove(mine.identity(), mine.version());
+                } catch (RuntimeException e) {
+                    log.debug("Could not remove the presence of {}: {}", mine.identity(), e.toString());
+                }
             }
         }
     }
@@ -150,12 +154,22 @@ final class PresenceTracker {
     }
 
     private void announce() {
+        synchronized (announcing) {
+            announceNow();
+        }
+    }
+
+    private void announceNow() {
         if (!running) {
             return;
         }
         try {
             Presence stored = store.announce(self.get());
             announced = stored;
+            if (!running) { // left while this announce was on its way: take it back
+                store.remove(stored.identity(), stored.version());
+                return;
+            }
             see(stored);
             if (failing) {
                 failing = false;
