@@ -52,6 +52,9 @@ public final class MockApiServer implements AutoCloseable {
 
     private static final Pattern NAMESPACE = Pattern.compile("/namespaces/([^/?]+)");
 
+    /** Marks the requests of an observer ({@link #observerClient}), which the server does not count. */
+    public static final String OBSERVER_HEADER = "X-Benchmark-Observer";
+
     /** The header naming the candidate a request comes from (clients made by {@link #client(String, String, String, Vertx, String)}). */
     public static final String CANDIDATE_HEADER = "X-Benchmark-Candidate";
 
@@ -77,6 +80,20 @@ public final class MockApiServer implements AutoCloseable {
     /** A client straight to the server (no proxy), for set-up and inspection. */
     public KubernetesClient adminClient(String namespace) {
         return client(url(), namespace);
+    }
+
+    /**
+     * A client straight to the server whose requests, and the events of its watches, are not counted: for a
+     * benchmark to watch what candidates write without changing the figures.
+     */
+    public KubernetesClient observerClient(String namespace) {
+        Config config = new ConfigBuilder(Config.empty())
+                .withMasterUrl(url())
+                .withNamespace(namespace)
+                .withRequestRetryBackoffLimit(0)
+                .build();
+        config.setCustomHeaders(Map.of(OBSERVER_HEADER, "true"));
+        return new KubernetesClientBuilder().withConfig(config).build();
     }
 
     /** A client for {@code url} (a proxy in front of this server, typically) without fabric8's own retries. */
@@ -268,10 +285,13 @@ public final class MockApiServer implements AutoCloseable {
 
         @Override
         public MockResponse dispatch(RecordedRequest request) {
+            if (request.getHeader(OBSERVER_HEADER) != null) {
+                return delegate.dispatch(request);
+            }
             String path = request.getPath();
             Counts namespaceCounts = counts.computeIfAbsent(namespaceOf(path), n -> new Counts());
             String verb = verb(request);
-            String resource = resource(path);
+            String resource = resource(request);
             namespaceCounts.requests.computeIfAbsent(verb, v -> new LongAdder()).increment();
             namespaceCounts
                     .requestsByResource
@@ -305,15 +325,22 @@ public final class MockApiServer implements AutoCloseable {
             return response;
         }
 
-        /** The resource of a request, with presence Leases told apart: {@code leases (presence)}. */
-        static String resource(String path) {
-            String p = path == null ? "" : path;
+        /**
+         * The resource of a request, with presence Leases told apart: {@code leases (presence)}, by their name, the
+         * label selector of a list or watch, or (a create) the label in the body.
+         */
+        static String resource(RecordedRequest request) {
+            String p = request.getPath() == null ? "" : request.getPath();
             String resourcePath = p.contains("?") ? p.substring(0, p.indexOf('?')) : p;
             String[] parts = resourcePath.split("/");
             int namespaces = java.util.Arrays.asList(parts).indexOf("namespaces");
             String resource = namespaces >= 0 && parts.length > namespaces + 2 ? parts[namespaces + 2] : "other";
             boolean presence = p.contains("presence-of")
-                    || (parts.length > namespaces + 3 && parts[namespaces + 3].contains("-candidate-"));
+                    || (parts.length > namespaces + 3 && parts[namespaces + 3].contains("-candidate-"))
+                    || ("POST".equals(request.getMethod())
+                            && request.getBody() != null
+                            && new String(request.getBody().getBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                                    .contains("presence-of"));
             return presence ? resource + " (presence)" : resource;
         }
 
