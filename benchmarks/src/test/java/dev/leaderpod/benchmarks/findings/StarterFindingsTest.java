@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
- * Reproducers of the starter bugs the spread benchmark found (benchmarks/README.md, "Spreading named elections",
- * "Starter findings"). They fail against the starter as it is, so they are disabled; run them with
+ * Reproducers of the starter bugs the spread benchmark found (benchmarks/README.md, "Findings for the lead", 5 to 8,
+ * numbered alike here). They fail against the starter as it is, so they are disabled; run them with
  *
  * <pre>
  * ./mvnw -B -o -pl benchmarks -am test -Dtest=StarterFindingsTest -Dsurefire.failIfNoSpecifiedTests=false \
@@ -59,7 +59,7 @@ class StarterFindingsTest {
     }
 
     /**
-     * Finding 1. A replica that starts its named elections together, as {@code LeaderElections.start()} does, has some
+     * Finding 5. A replica that starts its named elections together, as {@code LeaderElections.start()} does, has some
      * of their first store calls refused at once ("not started: earlier store calls are still hung"), although
      * nothing hangs: at start each election makes two calls (its read and its watch) but {@code ElectionRuntime}'s
      * I/O queue takes one per running election beside its four threads. The refused elections poll without a watch for
@@ -101,7 +101,7 @@ class StarterFindingsTest {
     }
 
     /**
-     * Finding 2. A presence watch that fails to start is never started again, and the replica never lists the
+     * Finding 6. A presence watch that fails to start is never started again, and the replica never lists the
      * others again: it stops seeing them for good and spreads nothing for the rest of its life. Cause:
      * {@code KubernetesPresenceStore.watch()} reports a WebSocket that did not open by calling the watcher's
      * {@code onClose} <em>before it returns</em> (and then returns the dead watch), and {@code PresenceTracker}
@@ -189,7 +189,7 @@ class StarterFindingsTest {
     }
 
     /**
-     * Finding 3. After a crash, the survivors hand elections to the dead replica: its announcement stays "alive" for
+     * Finding 7. After a crash, the survivors hand elections to the dead replica: its announcement stays "alive" for
      * three presence intervals (90 s by default), the leases it held count as led by it until someone takes them
      * (expired or not, so the view looks "settled with a leader in every election" while they are leaderless), and
      * once they are taken the plan gives it its fair share back. Each survivor finds out on its own (a suspect is
@@ -231,7 +231,7 @@ class StarterFindingsTest {
     }
 
     /**
-     * Finding 4. A yield that races the leader's own renew loses its release: {@code releaseAfterYield} writes the
+     * Finding 8. A yield that races the leader's own renew loses its release: {@code releaseAfterYield} writes the
      * release on the version its cache holds, a renew sent just before the yield lands first, the release gets a 409
      * and is not tried again ({@code releaseBlocking}, on stop, re-reads and tries once more; the yield does not).
      * The old leader has revoked, nobody may take the lease before it expires: one lease duration without a leader

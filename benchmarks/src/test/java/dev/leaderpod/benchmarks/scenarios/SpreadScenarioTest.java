@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Keeps the spread scenario honest in the normal build: four elections over two replicas of each kind, short timings,
  * a few seconds of steady state, then a third replica joins, one stops, another joins and one crashes. It checks what
  * the scenario measures and what must hold whatever the load (no overlap, every crashed election taken over), not how
- * well the elections spread: on a loaded machine the starter's findings 2 and 4 (benchmarks/README.md,
+ * well the elections spread: on a loaded machine the starter's findings 6 and 8 (benchmarks/README.md,
  * {@code StarterFindingsTest}) change the moves from run to run.
  */
 class SpreadScenarioTest {
