@@ -8,6 +8,7 @@ import dev.leaderpod.benchmarks.scenarios.ApiLoadScenario;
 import dev.leaderpod.benchmarks.scenarios.FailOverScenario;
 import dev.leaderpod.benchmarks.scenarios.HandOverScenario;
 import dev.leaderpod.benchmarks.scenarios.LocalHandOverScenario;
+import dev.leaderpod.benchmarks.scenarios.SpreadScenario;
 import dev.leaderpod.benchmarks.support.MockApiServer;
 import dev.leaderpod.benchmarks.support.Report;
 import java.lang.management.ManagementFactory;
@@ -26,8 +27,10 @@ import java.util.TreeSet;
  * server, and writes the results as Markdown to standard output and {@code target/benchmark-results.md}.
  *
  * <pre>
- * BenchmarkMain [all | handover,failover,load,leaderonly,footprint,localhandover] [--rounds=10] [--elections=6]
+ * BenchmarkMain [all | handover,failover,load,leaderonly,footprint,localhandover,spread] [--rounds=10] [--elections=6]
  *               [--warmup=30] [--window=90] [--footprint-runs=5]
+ *               [--spread-elections=12] [--spread-candidates=3,50] [--spread-warmup=20] [--spread-window=60]
+ *               [--spread-settle=180]
  * </pre>
  */
 public final class BenchmarkMain {
@@ -54,7 +57,7 @@ public final class BenchmarkMain {
             }
         }
         if (scenarios.isEmpty() || scenarios.contains("all")) {
-            scenarios = Set.of("handover", "failover", "load", "leaderonly", "footprint", "localhandover");
+            scenarios = Set.of("handover", "failover", "load", "leaderonly", "footprint", "localhandover", "spread");
         }
         Report report = new Report(Path.of(options.getOrDefault("out", "target/benchmark-results.md")));
         long start = System.nanoTime();
@@ -91,6 +94,20 @@ public final class BenchmarkMain {
             if (scenarios.contains("footprint")) {
                 new FootprintScenario(server, Integer.parseInt(options.getOrDefault("footprint-runs", "5")))
                         .run(report);
+            }
+            if (scenarios.contains("spread")) {
+                SpreadScenario.Settings settings = SpreadScenario.Settings.defaults(
+                                Integer.parseInt(options.getOrDefault("spread-elections", "12")),
+                                Arrays.stream(options.getOrDefault("spread-candidates", "3,50")
+                                                .split(","))
+                                        .map(String::trim)
+                                        .map(Integer::valueOf)
+                                        .toList(),
+                                Duration.ofSeconds(Long.parseLong(options.getOrDefault("spread-warmup", "20"))),
+                                Duration.ofSeconds(Long.parseLong(options.getOrDefault("spread-window", "60"))))
+                        .withSettleTimeout(
+                                Duration.ofSeconds(Long.parseLong(options.getOrDefault("spread-settle", "180"))));
+                new SpreadScenario(server, settings).run(report);
             }
             if (scenarios.contains("localhandover")) {
                 new LocalHandOverScenario(Integer.parseInt(options.getOrDefault("rounds", "10"))).run(report);

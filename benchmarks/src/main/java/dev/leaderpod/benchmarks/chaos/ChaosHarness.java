@@ -4,6 +4,7 @@ import dev.leaderpod.benchmarks.contenders.Candidate;
 import dev.leaderpod.benchmarks.contenders.ElectionLog;
 import dev.leaderpod.benchmarks.contenders.Fabric8Candidate;
 import dev.leaderpod.benchmarks.contenders.OurCandidate;
+import dev.leaderpod.benchmarks.contenders.SpreadCandidate;
 import dev.leaderpod.benchmarks.contenders.Timings;
 import dev.leaderpod.benchmarks.support.FaultProxy;
 import dev.leaderpod.benchmarks.support.MockApiServer;
@@ -91,6 +92,8 @@ public final class ChaosHarness {
      * @param finalOutage how long the store fails every request at the end of the fault phase, so that nobody
      *     leads when the faults stop
      * @param faultClasses the classes switched on; those that cannot apply to the elector and store are left out
+     * @param elections how many elections each candidate takes part in; more than one (ours only) runs them as named
+     *     elections spread over the candidates ({@link SpreadCandidate}), each checked on its own
      */
     public record Config(
             Elector elector,
@@ -102,11 +105,18 @@ public final class ChaosHarness {
             Duration maxClockOffset,
             double maxRateError,
             Duration finalOutage,
-            Set<FaultClass> faultClasses) {
+            Set<FaultClass> faultClasses,
+            int elections) {
 
         public Config {
             if (elector == Elector.FABRIC8 && store == Store.LOCAL) {
                 throw new IllegalArgumentException("fabric8 has no local store");
+            }
+            if (elections < 1) {
+                throw new IllegalArgumentException("at least one election, not " + elections);
+            }
+            if (elector == Elector.FABRIC8 && elections > 1) {
+                throw new IllegalArgumentException("several elections are ours only (fabric8 has no spreading)");
             }
             faultClasses = Collections.unmodifiableSet(
                     faultClasses.isEmpty() ? EnumSet.noneOf(FaultClass.class) : EnumSet.copyOf(faultClasses));
@@ -127,7 +137,8 @@ public final class ChaosHarness {
                     Duration.ofHours(6),
                     0.01,
                     Duration.ofMillis(3500),
-                    EnumSet.allOf(FaultClass.class));
+                    EnumSet.allOf(FaultClass.class),
+                    1);
         }
 
         public Config withStore(Store newStore) {
@@ -141,7 +152,8 @@ public final class ChaosHarness {
                     maxClockOffset,
                     maxRateError,
                     finalOutage,
-                    faultClasses);
+                    faultClasses,
+                    elections);
         }
 
         public Config withFaultPhase(Duration duration) {
@@ -155,7 +167,8 @@ public final class ChaosHarness {
                     maxClockOffset,
                     maxRateError,
                     finalOutage,
-                    faultClasses);
+                    faultClasses,
+                    elections);
         }
 
         public Config withCandidates(int count) {
@@ -169,7 +182,8 @@ public final class ChaosHarness {
                     maxClockOffset,
                     maxRateError,
                     finalOutage,
-                    faultClasses);
+                    faultClasses,
+                    elections);
         }
 
         public Config withClocks(Duration maxOffset, double maxRate) {
@@ -183,7 +197,8 @@ public final class ChaosHarness {
                     maxOffset,
                     maxRate,
                     finalOutage,
-                    faultClasses);
+                    faultClasses,
+                    elections);
         }
 
         public Config withFinalOutage(Duration outage) {
@@ -197,7 +212,8 @@ public final class ChaosHarness {
                     maxClockOffset,
                     maxRateError,
                     outage,
-                    faultClasses);
+                    faultClasses,
+                    elections);
         }
 
         public Config withFaultClasses(Set<FaultClass> classes) {
@@ -211,7 +227,40 @@ public final class ChaosHarness {
                     maxClockOffset,
                     maxRateError,
                     finalOutage,
-                    classes);
+                    classes,
+                    elections);
+        }
+
+        public Config withElections(int count) {
+            return new Config(
+                    elector,
+                    store,
+                    candidates,
+                    faultPhase,
+                    timings,
+                    seed,
+                    maxClockOffset,
+                    maxRateError,
+                    finalOutage,
+                    faultClasses,
+                    count);
+        }
+
+        /** The leases of the elections: {@value ChaosHarness#LEASE} alone, or {@code chaos-0}, {@code chaos-1}, .... */
+        public List<String> leases() {
+            if (elections == 1) {
+                return List.of(LEASE);
+            }
+            List<String> leases = new ArrayList<>();
+            for (int i = 0; i < elections; i++) {
+                leases.add(LEASE + "-" + i);
+            }
+            return leases;
+        }
+
+        /** How often a candidate of several elections announces itself: every second (the smallest allowed). */
+        Duration presenceInterval() {
+            return Duration.ofSeconds(1);
         }
 
         /** The classes switched on that can hit this elector on this store. */
@@ -249,7 +298,9 @@ public final class ChaosHarness {
             int handOvers,
             List<String> handOverFailures,
             List<String> lifecycleFailures,
-            Duration longestLeaderlessGap) {
+            Duration longestLeaderlessGap,
+            List<String> livenessFailures,
+            long moves) {
 
         public boolean noOverlap() {
             return overlaps.isEmpty() && listenerOverlaps.isEmpty();
@@ -280,7 +331,11 @@ public final class ChaosHarness {
                                         + livenessBound.toMillis() + " ms");
             }
             if (leadersAtEnd != 1) {
-                failures.add(leadersAtEnd + " leaders at the end");
+                failures.add(leadersAtEnd + " leaders at the end" + (config.elections() > 1 ? " of an election" : ""));
+            }
+            if (!livenessFailures.isEmpty()) {
+                failures.add(
+                        "leaderless past the bound after the faults stopped: " + String.join("; ", livenessFailures));
             }
             if (!handOverFailures.isEmpty()) {
                 failures.add("hand-over rounds: " + String.join("; ", handOverFailures));
@@ -296,10 +351,14 @@ public final class ChaosHarness {
             StringBuilder out = new StringBuilder();
             out.append(String.format(
                     Locale.ROOT,
-                    "chaos %s on %s: %d candidates, timings %s, %d s of faults ending with a %d ms outage, seed %d%n",
+                    "chaos %s on %s: %d candidates%s, timings %s, %d s of faults ending with a %d ms outage, seed %d%n",
                     config.elector(),
                     config.store(),
                     config.candidates(),
+                    config.elections() == 1
+                            ? ""
+                            : " × " + config.elections() + " elections (spread, presence every "
+                                    + config.presenceInterval().toMillis() + " ms)",
                     config.timings(),
                     config.faultPhase().toSeconds(),
                     config.finalOutage().toMillis(),
@@ -315,10 +374,16 @@ public final class ChaosHarness {
             out.append("  faults injected: ").append(faults).append('\n');
             out.append(String.format(
                     Locale.ROOT,
-                    "  leadership terms observed: %d; samples: %,d; longest time without a leader: %d ms%n",
+                    "  leadership terms observed: %d; samples: %,d; longest time without a leader%s: %d ms%n",
                     terms,
                     samples,
+                    config.elections() == 1 ? "" : " (any election)",
                     longestLeaderlessGap.toMillis()));
+            if (config.elections() > 1) {
+                out.append("  moves made by the spreaders (information): ")
+                        .append(moves)
+                        .append('\n');
+            }
             out.append("  overlaps, polled (currentTerm()): ")
                     .append(describe(overlaps))
                     .append('\n');
@@ -333,11 +398,18 @@ public final class ChaosHarness {
             }
             out.append(String.format(
                     Locale.ROOT,
-                    "  leader after faults stopped: %s (bound %d ms%s); leaders at end: %d%n",
+                    "  leader after faults stopped%s: %s (bound %d ms%s); leaders at end%s: %d%n",
+                    config.elections() == 1 ? "" : " (the last election to get one)",
                     timeToLeaderAfterFaults == null ? "none" : timeToLeaderAfterFaults.toMillis() + " ms",
                     livenessBound.toMillis(),
-                    leaseAbsentAtHeal ? ", one lease duration more: the lease was absent when the faults stopped" : "",
+                    leaseAbsentAtHeal
+                            ? ", one lease duration more where the lease was absent when the faults stopped"
+                            : "",
+                    config.elections() == 1 ? "" : " (per election, 1 unless one had another count)",
                     leadersAtEnd));
+            out.append("  elections leaderless past their bound after the faults stopped: ")
+                    .append(livenessFailures.isEmpty() ? "none" : String.join("; ", livenessFailures))
+                    .append('\n');
             out.append(String.format(
                     Locale.ROOT,
                     "  hand-over rounds: %d of %d%s%n",
@@ -388,8 +460,12 @@ public final class ChaosHarness {
     private final String namespace;
     private final Path leaseDirectory;
     private final Map<String, Integer> faultCounts = new ConcurrentHashMap<>();
-    private final LeadershipIntervals intervals = new LeadershipIntervals();
-    private final ElectionLog log = new ElectionLog();
+    private final List<String> leases;
+    /** Each election's polled leadership intervals, by election index. */
+    private final List<LeadershipIntervals> intervals = new ArrayList<>();
+    /** Each election's grants and revocations as the listeners were told, by lease. */
+    private final Map<String, ElectionLog> logs = new ConcurrentHashMap<>();
+
     private final Map<String, Long> crashedAt = new ConcurrentHashMap<>();
     private final List<String> lifecycleFailures = new CopyOnWriteArrayList<>();
     private final AtomicInteger bodyFaultsApplied = new AtomicInteger();
@@ -413,7 +489,10 @@ public final class ChaosHarness {
     private volatile double serverErrorRate;
     private volatile double serverConflictRate;
     private final SplittableRandom serverRandom;
-    private ThirdPartyWriter thirdParty;
+    /** Every candidate of several elections made, for the moves of their spreaders. */
+    private final List<SpreadCandidate> spreadCandidates = new CopyOnWriteArrayList<>();
+    /** One per election lease. */
+    private final List<ThirdPartyWriter> thirdParties = new ArrayList<>();
 
     /**
      * A harness for {@code config}; {@code server} may be {@code null} for the local store.
@@ -429,7 +508,13 @@ public final class ChaosHarness {
         this.active = config.activeFaultClasses();
         this.random = new SplittableRandom(config.seed());
         this.serverRandom = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
-        this.namespace = "chaos-" + config.elector().name().toLowerCase(Locale.ROOT) + "-" + config.seed();
+        this.namespace = "chaos-" + config.elector().name().toLowerCase(Locale.ROOT) + "-" + config.seed()
+                + (config.elections() == 1 ? "" : "-e" + config.elections());
+        this.leases = config.leases();
+        for (String lease : leases) {
+            intervals.add(new LeadershipIntervals());
+            logs.put(lease, new ElectionLog());
+        }
         if (config.store() == Store.LOCAL) {
             try {
                 this.leaseDirectory = Files.createTempDirectory("chaos-leases-").resolve("leases");
@@ -476,9 +561,13 @@ public final class ChaosHarness {
         /** A new generation under a new identity. */
         synchronized void start() {
             String identity = "slot" + index + "-gen" + generation++;
+            ElectionLog log = logs.get(leases.get(0));
             Candidate candidate =
                     switch (config.elector()) {
                         case OURS -> {
+                            if (leases.size() > 1) {
+                                yield spreadCandidate(identity);
+                            }
                             UnaryOperator<LeaseStore> wrapper = store -> {
                                 FaultyLeaseStore faulty = new FaultyLeaseStore(store, faults);
                                 killStore = faulty::kill;
@@ -501,6 +590,32 @@ public final class ChaosHarness {
             current = candidate;
         }
 
+        /** Ours in every election, spread, its lease and presence stores both behind this slot's faults. */
+        private Candidate spreadCandidate(String identity) {
+            List<Runnable> kills = new CopyOnWriteArrayList<>();
+            killStore = () -> kills.forEach(Runnable::run);
+            SpreadCandidate.Builder builder = SpreadCandidate.builder(identity, LEASE, leases, config.timings())
+                    .presenceInterval(config.presenceInterval())
+                    .clock(clock)
+                    .logs(logs::get)
+                    .storeWrapper(store -> {
+                        FaultyLeaseStore faulty = new FaultyLeaseStore(store, faults);
+                        kills.add(faulty::kill);
+                        return faulty;
+                    })
+                    .presenceWrapper(store -> {
+                        FaultyPresenceStore faulty = new FaultyPresenceStore(store, faults);
+                        kills.add(faulty::kill);
+                        return faulty;
+                    });
+            SpreadCandidate candidate = (config.store() == Store.LOCAL
+                            ? builder.local(leaseDirectory)
+                            : builder.kubernetes(server, namespace, true, null))
+                    .build();
+            spreadCandidates.add(candidate);
+            return candidate;
+        }
+
         /** Cut off and stopped without release; the sampler stops asking it, as a dead process runs no code. */
         synchronized void crash() {
             Candidate candidate = current;
@@ -514,30 +629,32 @@ public final class ChaosHarness {
 
         private void sample() {
             Candidate sampled = null;
-            LeadershipIntervals.Recorder recorder = null;
+            List<LeadershipIntervals.Recorder> recorders = List.of();
             while (running) {
                 Candidate candidate = current;
                 if (candidate != sampled) {
-                    if (recorder != null) {
-                        recorder.close();
-                    }
+                    recorders.forEach(LeadershipIntervals.Recorder::close);
                     sampled = candidate;
-                    recorder = candidate == null
-                            ? null
-                            : new LeadershipIntervals.Recorder(intervals, candidate.identity());
+                    List<LeadershipIntervals.Recorder> fresh = new ArrayList<>();
+                    if (candidate != null) {
+                        for (int e = 0; e < leases.size(); e++) {
+                            fresh.add(new LeadershipIntervals.Recorder(intervals.get(e), candidate.identity()));
+                        }
+                    }
+                    recorders = fresh;
                 }
                 if (candidate != null) {
-                    long t0 = System.nanoTime();
-                    long term = candidate.currentTermId();
-                    long t1 = System.nanoTime();
-                    recorder.sample(t0, term, t1);
-                    samples++;
+                    for (int e = 0; e < recorders.size(); e++) {
+                        long t0 = System.nanoTime();
+                        long term = candidate.currentTermId(e);
+                        long t1 = System.nanoTime();
+                        recorders.get(e).sample(t0, term, t1);
+                        samples++;
+                    }
                 }
                 LockSupport.parkNanos(1_000_000);
             }
-            if (recorder != null) {
-                recorder.close();
-            }
+            recorders.forEach(LeadershipIntervals.Recorder::close);
         }
     }
 
@@ -556,7 +673,9 @@ public final class ChaosHarness {
         List<Slot> slots = new ArrayList<>();
         if (server != null) {
             server.injectFaults(this::serverFault);
-            thirdParty = new ThirdPartyWriter(server, namespace, LEASE);
+            for (String lease : leases) {
+                thirdParties.add(new ThirdPartyWriter(server, namespace, lease));
+            }
         }
         try {
             for (int i = 0; i < config.candidates(); i++) {
@@ -597,7 +716,9 @@ public final class ChaosHarness {
                 }
             }
             long healedAt = System.nanoTime();
-            boolean leaseAbsent = !leaseExists();
+            List<Boolean> absentAtHeal =
+                    leases.stream().map(lease -> !leaseExists(lease)).toList();
+            boolean leaseAbsent = absentAtHeal.contains(true);
             List<Future<?>> starts = new ArrayList<>();
             for (Slot slot : slots) {
                 synchronized (slot) {
@@ -615,13 +736,11 @@ public final class ChaosHarness {
             if (leaseAbsent) {
                 bound = bound.plus(config.timings().leaseDuration());
             }
-            Duration timeToLeader = awaitLeader(slots, Set.of(), bound.multipliedBy(3))
+            Duration timeToLeader = awaitEveryElectionLed(slots, Set.of(), bound.multipliedBy(3))
                     .map(at -> Duration.ofNanos(at - healedAt))
                     .orElse(null);
             sleep(3 * config.timings().retryPeriod().toMillis()); // a quiet stretch, still sampled
-            int leadersAtEnd = (int) slots.stream()
-                    .filter(s -> s.current != null && s.current.isLeader())
-                    .count();
+            int leadersAtEnd = leadersAtEnd(slots);
             List<String> handOverFailures = new ArrayList<>();
             int handOvers = handOverRounds(slots, handOverFailures);
             running = false;
@@ -638,17 +757,45 @@ public final class ChaosHarness {
             if (active.contains(FaultClass.STALLS)) {
                 faultCounts.put("stalled/trickled/cut responses that hit a response", bodyFaultsApplied.get());
             }
-            List<LeadershipIntervals.Interval> all = intervals.intervals();
-            LeadershipIntervals heard = LeadershipIntervals.fromEvents(log.events(), crashedAt, endNanos);
+            int terms = 0;
+            List<LeadershipIntervals.Overlap> polledOverlaps = new ArrayList<>();
+            List<LeadershipIntervals.Overlap> heardOverlaps = new ArrayList<>();
+            List<String> tokenRegressions = new ArrayList<>();
+            List<String> livenessFailures = new ArrayList<>();
+            Duration longestGap = Duration.ZERO;
+            for (int e = 0; e < leases.size(); e++) {
+                String lease = leases.get(e);
+                LeadershipIntervals polled = intervals.get(e);
+                List<LeadershipIntervals.Interval> all = polled.intervals();
+                terms += all.size();
+                polledOverlaps.addAll(labelled(polled.overlaps(), lease));
+                heardOverlaps.addAll(labelled(
+                        LeadershipIntervals.fromEvents(logs.get(lease).events(), crashedAt, endNanos)
+                                .overlaps(),
+                        lease));
+                polled.tokenRegressions().forEach(r -> tokenRegressions.add(leases.size() == 1 ? r : lease + ": " + r));
+                Duration gap = longestGap(all, endNanos);
+                if (gap.compareTo(longestGap) > 0) {
+                    longestGap = gap;
+                }
+                Duration firstBound = absentAtHeal.get(e)
+                        ? config.livenessBound().plus(config.timings().leaseDuration())
+                        : config.livenessBound();
+                leaderlessAfter(all, healedAt, endNanos, firstBound, config.livenessBound())
+                        .ifPresent(failure -> livenessFailures.add(lease + " " + failure));
+            }
+            long moves = spreadCandidates.stream()
+                    .mapToLong(c -> c.spreader().moves())
+                    .sum();
             return new Result(
                     config,
                     slots.stream().map(s -> "slot" + s.index + " " + s.clock).toList(),
                     new TreeMap<>(faultCounts),
-                    all.size(),
+                    terms,
                     slots.stream().mapToLong(s -> s.samples).sum(),
-                    intervals.overlaps(),
-                    heard.overlaps(),
-                    intervals.tokenRegressions(),
+                    polledOverlaps,
+                    heardOverlaps,
+                    tokenRegressions,
                     timeToLeader,
                     bound,
                     leaseAbsent,
@@ -656,7 +803,9 @@ public final class ChaosHarness {
                     handOvers,
                     handOverFailures,
                     List.copyOf(lifecycleFailures),
-                    longestGap(all, endNanos));
+                    longestGap,
+                    livenessFailures,
+                    moves);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
@@ -687,35 +836,90 @@ public final class ChaosHarness {
                     Thread.currentThread().interrupt();
                 }
             }
-            if (thirdParty != null) {
-                thirdParty.close();
-            }
+            thirdParties.forEach(ThirdPartyWriter::close);
             if (leaseDirectory != null) {
                 deleteRecursively(leaseDirectory.getParent());
             }
         }
     }
 
-    /** When a candidate not in {@code except} first led, within {@code limit}; empty if none did. */
-    private static Optional<Long> awaitLeader(List<Slot> slots, Set<Slot> except, Duration limit)
+    /**
+     * When every election was first led at once by candidates not in {@code except}, within {@code limit}; empty if
+     * that did not happen. With one election: when a candidate first led.
+     */
+    private Optional<Long> awaitEveryElectionLed(List<Slot> slots, Set<Slot> except, Duration limit)
             throws InterruptedException {
         long until = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() - until < 0) {
-            for (Slot slot : slots) {
-                Candidate candidate = slot.current;
-                if (!except.contains(slot) && candidate != null && candidate.isLeader()) {
-                    return Optional.of(System.nanoTime());
-                }
+            if (unled(slots, except).isEmpty()) {
+                return Optional.of(System.nanoTime());
             }
             sleep(2);
         }
         return Optional.empty();
     }
 
+    /** The elections that no candidate outside {@code except} leads now. */
+    private List<String> unled(List<Slot> slots, Set<Slot> except) {
+        List<String> unled = new ArrayList<>();
+        for (int e = 0; e < leases.size(); e++) {
+            boolean led = false;
+            for (Slot slot : slots) {
+                Candidate candidate = slot.current;
+                if (!except.contains(slot) && candidate != null && candidate.isLeader(e)) {
+                    led = true;
+                    break;
+                }
+            }
+            if (!led) {
+                unled.add(leases.get(e));
+            }
+        }
+        return unled;
+    }
+
+    /** How many elections {@code slot}'s candidate leads now. */
+    private int leads(Slot slot) {
+        Candidate candidate = slot.current;
+        int led = 0;
+        for (int e = 0; candidate != null && e < leases.size(); e++) {
+            if (candidate.isLeader(e)) {
+                led++;
+            }
+        }
+        return led;
+    }
+
     /**
-     * The leader leaves the election gracefully, and another candidate must take over within the liveness bound;
-     * again, until one candidate is left. A candidate whose election ended unnoticed (its loop died) never takes
-     * over, so it is found at the latest when only such candidates are left.
+     * Leaders at the end: with one election, how many candidates lead now. With several, moves may be under way, so
+     * it waits up to the liveness bound for a moment when each has exactly one; 1 if it came, else the count of the
+     * first election that had another.
+     */
+    private int leadersAtEnd(List<Slot> slots) throws InterruptedException {
+        long until = System.nanoTime() + config.livenessBound().toNanos();
+        while (true) {
+            int odd = 1;
+            for (int e = 0; e < leases.size() && odd == 1; e++) {
+                int leaders = 0;
+                for (Slot slot : slots) {
+                    Candidate candidate = slot.current;
+                    if (candidate != null && candidate.isLeader(e)) {
+                        leaders++;
+                    }
+                }
+                odd = leaders;
+            }
+            if (odd == 1 || leases.size() == 1 || System.nanoTime() - until > 0) {
+                return odd;
+            }
+            sleep(2);
+        }
+    }
+
+    /**
+     * The candidate leading the most elections leaves gracefully, and every election must have a leader among those
+     * left within the liveness bound; again, until one candidate is left. A candidate whose election ended unnoticed
+     * (its loop died) never takes over, so it is found at the latest when only such candidates are left.
      *
      * @return how many hand-overs succeeded
      */
@@ -725,13 +929,13 @@ public final class ChaosHarness {
         int handOvers = 0;
         for (int attempt = 0; handOvers < slots.size() - 1 && attempt < 3 * slots.size(); attempt++) {
             Slot leader = slots.stream()
-                    .filter(s -> !left.contains(s) && s.current != null && s.current.isLeader())
-                    .findFirst()
+                    .filter(s -> !left.contains(s) && s.current != null && leads(s) > 0)
+                    .max(Comparator.comparingInt(this::leads))
                     .orElse(null);
             if (leader == null) {
-                if (awaitLeader(slots, left, bound).isEmpty()) {
-                    failures.add(
-                            "round " + (handOvers + 1) + ": no leader to hand over from among " + names(slots, left));
+                if (awaitEveryElectionLed(slots, left, bound).isEmpty()) {
+                    failures.add("round " + (handOvers + 1) + ": no leader to hand over from among "
+                            + names(slots, left) + (leases.size() == 1 ? "" : "; unled: " + unled(slots, left)));
                     return handOvers;
                 }
                 continue; // someone leads now: look again
@@ -742,9 +946,10 @@ public final class ChaosHarness {
                         + " ms");
             }
             left.add(leader);
-            if (awaitLeader(slots, left, bound).isEmpty()) {
+            if (awaitEveryElectionLed(slots, left, bound).isEmpty()) {
                 failures.add("after " + leaving.identity() + " left, none of " + names(slots, left)
-                        + " took over within " + bound.toMillis() + " ms");
+                        + " took over" + (leases.size() == 1 ? "" : " " + unled(slots, left)) + " within "
+                        + bound.toMillis() + " ms");
                 return handOvers;
             }
             handOvers++;
@@ -774,11 +979,75 @@ public final class ChaosHarness {
                 .collect(Collectors.joining(", ", "[", "]"));
     }
 
-    private boolean leaseExists() {
+    private boolean leaseExists(String lease) {
         if (config.store() == Store.LOCAL) {
-            return Files.exists(leaseDirectory.resolve(LEASE + ".lease"));
+            return Files.exists(leaseDirectory.resolve(lease + ".lease"));
         }
-        return thirdParty.exists();
+        return thirdParties.get(leases.indexOf(lease)).exists();
+    }
+
+    /** {@code overlaps} with each interval's candidate prefixed by {@code lease}, when there are several elections. */
+    private List<LeadershipIntervals.Overlap> labelled(List<LeadershipIntervals.Overlap> overlaps, String lease) {
+        if (leases.size() == 1) {
+            return overlaps;
+        }
+        return overlaps.stream()
+                .map(o -> new LeadershipIntervals.Overlap(
+                        labelled(o.first(), lease), labelled(o.second(), lease), o.overlapNanos()))
+                .toList();
+    }
+
+    private static LeadershipIntervals.Interval labelled(LeadershipIntervals.Interval interval, String lease) {
+        return new LeadershipIntervals.Interval(
+                lease + "/" + interval.candidate(),
+                interval.term(),
+                interval.start(),
+                interval.end(),
+                interval.samples());
+    }
+
+    /**
+     * The first stretch without a leader, from {@code healedAt} to {@code endNanos}, longer than its bound: {@code
+     * firstBound} for the one that starts when the faults stop, {@code bound} for every later one (moves, hand-over
+     * rounds); empty if none was.
+     */
+    static Optional<String> leaderlessAfter(
+            List<LeadershipIntervals.Interval> intervals,
+            long healedAt,
+            long endNanos,
+            Duration firstBound,
+            Duration bound) {
+        List<LeadershipIntervals.Interval> sorted = new ArrayList<>(intervals);
+        sorted.removeIf(i -> i.end() - i.start() <= 0 || i.end() - healedAt <= 0);
+        sorted.sort(Comparator.comparingLong(LeadershipIntervals.Interval::start));
+        long coveredUntil = healedAt;
+        boolean first = true;
+        for (LeadershipIntervals.Interval interval : sorted) {
+            long gap = interval.start() - coveredUntil;
+            Duration allowed = first ? firstBound : bound;
+            if (gap > allowed.toNanos()) {
+                return Optional.of(String.format(
+                        Locale.ROOT,
+                        "had no leader for %d ms, %d ms after the faults stopped (bound %d ms)",
+                        gap / 1_000_000,
+                        (coveredUntil - healedAt) / 1_000_000,
+                        allowed.toMillis()));
+            }
+            first = false;
+            if (interval.end() - coveredUntil > 0) {
+                coveredUntil = interval.end();
+            }
+        }
+        long tail = endNanos - coveredUntil;
+        Duration allowed = first ? firstBound : bound;
+        if (tail > allowed.toNanos()) {
+            return Optional.of(String.format(
+                    Locale.ROOT,
+                    "had no leader for the last %d ms of the run (bound %d ms)",
+                    tail / 1_000_000,
+                    allowed.toMillis()));
+        }
+        return Optional.empty();
     }
 
     /** The longest stretch without a leader from the first leadership on, up to {@code endNanos}. */
@@ -818,9 +1087,10 @@ public final class ChaosHarness {
         // Half the faults aimed at a candidate hit the leader, so that hand-overs happen often.
         Slot slot = slots.get(random.nextInt(slots.size()));
         if (random.nextBoolean()) {
+            int election = leases.size() == 1 ? 0 : random.nextInt(leases.size());
             for (Slot candidateSlot : slots) {
                 Candidate candidate = candidateSlot.current;
-                if (candidate != null && candidate.isLeader()) {
+                if (candidate != null && candidate.isLeader(election)) {
                     slot = candidateSlot;
                 }
             }
@@ -1022,9 +1292,11 @@ public final class ChaosHarness {
     }
 
     private void thirdPartyWrite(List<Slot> slots) {
-        if (thirdParty == null) {
+        if (thirdParties.isEmpty()) {
             return;
         }
+        ThirdPartyWriter thirdParty =
+                thirdParties.size() == 1 ? thirdParties.get(0) : thirdParties.get(random.nextInt(thirdParties.size()));
         try {
             if (random.nextInt(4) == 0) {
                 count(thirdParty.delete() ? "third party: lease deleted" : "third party: nothing to delete");

@@ -15,11 +15,13 @@ import java.util.Set;
  * ChaosMain [ours|fabric8] [faultSeconds=60] [candidates=5] [seed=1] [finalOutageMillis=3500]
  *           [maxClockOffsetSeconds=21600] [maxRateErrorPercent=1]
  *           [--store=kubernetes|local] [--faults=all|classic|none|CLASS,...] [--without=CLASS,...]
+ *           [--elections=1]
  * </pre>
  *
  * Fault classes ({@link FaultClass}): network, server, store, pauses, crashes, stalls, third-party, silent-watch,
  * errors, restarts, directory; {@code classic} is the first five. All are on by default; a class that cannot apply
- * to the elector and store is left out and reported. Exits 1 if the run failed, 2 on bad arguments.
+ * to the elector and store is left out and reported. {@code --elections=E} (ours only) gives every candidate E
+ * elections, spread over the candidates, each checked on its own. Exits 1 if the run failed, 2 on bad arguments.
  */
 public final class ChaosMain {
 
@@ -55,6 +57,7 @@ public final class ChaosMain {
         ChaosHarness.Store store = ChaosHarness.Store.KUBERNETES;
         Set<FaultClass> classes = EnumSet.allOf(FaultClass.class);
         Set<FaultClass> without = EnumSet.noneOf(FaultClass.class);
+        int elections = 1;
         for (String arg : args) {
             if (arg.startsWith("--")) {
                 int equals = arg.indexOf('=');
@@ -67,6 +70,7 @@ public final class ChaosMain {
                     case "store" -> store = ChaosHarness.Store.valueOf(value.toUpperCase(Locale.ROOT));
                     case "faults" -> classes = FaultClass.parseSet(value);
                     case "without" -> without = FaultClass.parseSet(value);
+                    case "elections" -> elections = Integer.parseInt(value);
                     default -> throw new IllegalArgumentException("unknown option " + arg);
                 }
             } else {
@@ -88,7 +92,8 @@ public final class ChaosMain {
                 .withFaultPhase(Duration.ofSeconds(seconds))
                 .withCandidates(candidates)
                 .withFinalOutage(Duration.ofMillis(outage))
-                .withFaultClasses(enabled);
+                .withFaultClasses(enabled)
+                .withElections(elections);
         if (positional.size() > 5) {
             double rateError = positional.size() > 6 ? Double.parseDouble(positional.get(6)) / 100 : 0.01;
             config = config.withClocks(Duration.ofSeconds(Long.parseLong(positional.get(5))), rateError);

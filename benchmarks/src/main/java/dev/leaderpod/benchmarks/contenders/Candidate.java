@@ -38,6 +38,27 @@ public interface Candidate extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be stopped and started");
     }
 
+    /** How many elections this candidate takes part in: 1 unless it runs several ({@link SpreadCandidate}). */
+    default int elections() {
+        return 1;
+    }
+
+    /** Whether this candidate leads election {@code election} (0 to {@link #elections()} − 1) at this moment. */
+    default boolean isLeader(int election) {
+        if (election != 0) {
+            throw new IndexOutOfBoundsException("one election only: " + election);
+        }
+        return isLeader();
+    }
+
+    /** As {@link #currentTermId()}, for election {@code election} (0 to {@link #elections()} − 1). */
+    default long currentTermId(int election) {
+        if (election != 0) {
+            throw new IndexOutOfBoundsException("one election only: " + election);
+        }
+        return currentTermId();
+    }
+
     /** Cuts the candidate off the API server for good, as a crashed or partitioned node; no release. */
     void crash();
 

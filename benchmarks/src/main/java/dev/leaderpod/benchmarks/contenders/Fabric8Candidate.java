@@ -24,6 +24,9 @@ public final class Fabric8Candidate implements Candidate {
     private final String identity;
     private final FaultProxy proxy;
     private final KubernetesClient client;
+    /** Whether the proxy and client are this candidate's own, to cut and close with it. */
+    private final boolean ownsClient;
+
     private final LeaderElectionConfig config;
     private volatile boolean leader;
     private volatile long term = -1;
@@ -39,9 +42,39 @@ public final class Fabric8Candidate implements Candidate {
             Timings timings,
             ElectionLog log,
             UnaryOperator<Lock> lockWrapper) {
+        this(null, null, namespace, lease, identity, timings, log, lockWrapper, server);
+    }
+
+    /**
+     * One of several electors of one replica, on the replica's {@code client} (and {@code proxy}, which may be
+     * null), which this candidate neither cuts nor closes: one {@code LeaderElector} per job, as users hand-roll
+     * named elections with fabric8.
+     */
+    public Fabric8Candidate(
+            KubernetesClient client,
+            FaultProxy proxy,
+            String namespace,
+            String lease,
+            String identity,
+            Timings timings,
+            ElectionLog log) {
+        this(client, proxy, namespace, lease, identity, timings, log, UnaryOperator.identity(), null);
+    }
+
+    private Fabric8Candidate(
+            KubernetesClient sharedClient,
+            FaultProxy sharedProxy,
+            String namespace,
+            String lease,
+            String identity,
+            Timings timings,
+            ElectionLog log,
+            UnaryOperator<Lock> lockWrapper,
+            MockApiServer server) {
         this.identity = identity;
-        this.proxy = new FaultProxy(server.port());
-        this.client = MockApiServer.client(proxy.url(), namespace);
+        this.ownsClient = sharedClient == null;
+        this.proxy = ownsClient ? new FaultProxy(server.port()) : sharedProxy;
+        this.client = ownsClient ? MockApiServer.client(proxy.url(), namespace) : sharedClient;
         Lock lock = new RecordingLock(lockWrapper.apply(new LeaseLock(namespace, lease, identity)), identity, log);
         this.config = new LeaderElectionConfigBuilder()
                 .withReleaseOnCancel()
@@ -140,12 +173,16 @@ public final class Fabric8Candidate implements Candidate {
 
     @Override
     public void crash() {
-        proxy.cut();
+        if (proxy != null) {
+            proxy.cut();
+        }
     }
 
     @Override
     public void close() {
-        proxy.cut();
+        if (ownsClient) {
+            proxy.cut();
+        }
         synchronized (this) {
             running = false;
         }
@@ -153,8 +190,10 @@ public final class Fabric8Candidate implements Candidate {
         if (current != null) {
             current.cancel(true);
         }
-        client.close();
-        proxy.close();
+        if (ownsClient) {
+            client.close();
+            proxy.close();
+        }
     }
 
     /** Records successful writes (renews and acquisitions) of this candidate. */

@@ -149,6 +149,11 @@ public final class FaultProxy implements AutoCloseable {
         return connections.get();
     }
 
+    /** Watch connections open now, as the client side of the proxy sees them. */
+    public int openWatches() {
+        return (int) links.stream().filter(link -> link.watch).count();
+    }
+
     /** How many responses a {@link #breakNextResponse} fault actually hit. */
     public int bodyFaultsApplied() {
         return bodyFaultsApplied.get();

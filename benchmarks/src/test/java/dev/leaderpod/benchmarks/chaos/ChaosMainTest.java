@@ -22,6 +22,17 @@ class ChaosMainTest {
         assertThat(config.maxClockOffset()).isEqualTo(Duration.ofSeconds(20));
         assertThat(config.maxRateError()).isEqualTo(0.005);
         assertThat(config.faultClasses()).isEqualTo(EnumSet.allOf(FaultClass.class));
+        assertThat(config.elections()).isEqualTo(1);
+        assertThat(config.leases()).containsExactly("chaos");
+    }
+
+    @Test
+    void severalElectionsEachWithALeaseOfItsOwn() {
+        ChaosHarness.Config config = ChaosMain.parse(new String[] {"ours", "120", "4", "--elections=3"});
+
+        assertThat(config.elections()).isEqualTo(3);
+        assertThat(config.candidates()).isEqualTo(4);
+        assertThat(config.leases()).containsExactly("chaos-0", "chaos-1", "chaos-2");
     }
 
     @Test
@@ -55,5 +66,9 @@ class ChaosMainTest {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> ChaosMain.parse(new String[] {"fabric8", "--store=local"}))
                 .withMessageContaining("fabric8 has no local store");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> ChaosMain.parse(new String[] {"fabric8", "--elections=2"}))
+                .withMessageContaining("ours only");
+        assertThatIllegalArgumentException().isThrownBy(() -> ChaosMain.parse(new String[] {"--elections=0"}));
     }
 }
