@@ -84,7 +84,10 @@ abstract class AbstractSampleProcessesIT {
                     "leader.lease-duration=" + LEASE.toSeconds() + "s",
                     "leader.renew-deadline=" + RENEW_DEADLINE.toSeconds() + "s",
                     "leader.retry-period=" + RETRY.toMillis() + "ms",
-                    "leader.spread.presence-interval=1s",
+                    // The default election's hand-over on SIGTERM and fail-over on SIGKILL are timed here; a spreading
+                    // move of it would race those steps. Spreading is covered by StatusPageBrowserIT and the starter's
+                    // it.SpreadingKubernetesTest.
+                    "leader.spread.enabled=false",
                     "sample.job.interval=200ms",
                     "sample.job.duration=100ms",
                     "sample.jobs.billing.interval=300ms",

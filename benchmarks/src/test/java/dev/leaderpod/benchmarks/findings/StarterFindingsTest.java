@@ -67,7 +67,6 @@ class StarterFindingsTest {
      * milliseconds (2 s per move in the spread benchmark's join phase).
      */
     @Test
-    @Disabled("starter bug: a start-up burst of named elections is refused by the I/O queue (benchmarks/README.md)")
     void twelveElectionsStartedTogetherHaveNoStoreCallRefused() {
         InMemoryLeaseStore leases = new InMemoryLeaseStore();
         LeaseStore network = new SlowStore(leases, Duration.ofMillis(20)); // a request on a real network
@@ -111,7 +110,6 @@ class StarterFindingsTest {
      * presence store that behaves as the Kubernetes one does when the WebSocket does not open in time.
      */
     @Test
-    @Disabled("starter bug: a presence watch that fails to start is never retried (benchmarks/README.md)")
     void aPresenceWatchThatFailsToStartIsStartedAgain() {
         InMemoryPresenceStore shared = new InMemoryPresenceStore("app");
         AtomicInteger watches = new AtomicInteger();
@@ -199,7 +197,6 @@ class StarterFindingsTest {
      * leader each.
      */
     @Test
-    @Disabled("starter bug: survivors hand elections to a crashed replica, several times (benchmarks/README.md)")
     void survivorsHandTheDeadAtMostOneElection() {
         InMemoryLeaseStore leases = new InMemoryLeaseStore();
         InMemoryPresenceStore presence = new InMemoryPresenceStore("app");
@@ -241,8 +238,6 @@ class StarterFindingsTest {
      * instead of milliseconds. Any move can, and {@code POST /actuator/leader} (a targeted yield) as well.
      */
     @Test
-    @Disabled(
-            "starter bug: a yield whose release meets its own renew in flight leaves the lease to expire (benchmarks/README.md)")
     void aYieldDuringARenewStillHandsTheLeaseOver() {
         InMemoryLeaseStore leases = new InMemoryLeaseStore();
         java.util.concurrent.atomic.AtomicBoolean slowRenews = new java.util.concurrent.atomic.AtomicBoolean();
