@@ -32,6 +32,10 @@ import org.slf4j.LoggerFactory;
  * candidate leads (so a crashed candidate's elections spread over the survivors), and, when it stops, the least
  * loaded live candidate as successor.
  *
+ * <p>A candidate that says it is not ready ({@link #READY}{@code =false} in its metadata: docs/design.md, "Leadership
+ * follows readiness") takes no lease, so it is left out of the count: it is never chosen as a successor nor given a
+ * share, and while this candidate is not ready its hand-overs name successors in turn, as when it leaves.
+ *
  * <p>Nothing here can make two leaders or leave an election leaderless for long: a move is a graceful hand-over, a
  * successor that does not take the lease leaves it to anyone after two retry periods (and is not chosen again until
  * it announces itself anew), and patience only orders the candidates. With fewer than two elections it does nothing,
@@ -41,6 +45,9 @@ public final class ElectionSpreader {
 
     private static final Logger log = LoggerFactory.getLogger(ElectionSpreader.class);
 
+    /** The metadata key in which a candidate says whether it is ready; {@code false} leaves it out of the shares. */
+    public static final String READY = "ready";
+
     /** A move in flight: {@code election} handed to {@code successor} at {@code sinceNanos}. */
     private record Handover(LeaseElector election, String successor, long sinceNanos) {}
 
@@ -49,6 +56,7 @@ public final class ElectionSpreader {
     private final ElectionClock clock;
     private final Duration step;
     private final Supplier<Collection<LeaseElector>> electors;
+    private final Supplier<Map<String, String>> metadata;
     private final PresenceTracker presence;
     private final Map<String, Long> suspects = new ConcurrentHashMap<>();
     private final Map<String, Integer> handedWhileLeaving = new ConcurrentHashMap<>();
@@ -83,6 +91,7 @@ public final class ElectionSpreader {
         this.clock = clock;
         this.step = step;
         this.electors = electors;
+        this.metadata = metadata;
         this.presence = new PresenceTracker(
                 store,
                 runtime,
@@ -135,6 +144,18 @@ public final class ElectionSpreader {
             round.cancel(false);
         }
         presence.leave();
+    }
+
+    /**
+     * What this candidate says about itself changed (its readiness): announces it again now rather than at the next
+     * interval, and looks at the shares. Once it is ready again, its earlier hand-overs no longer count.
+     */
+    public void metadataChanged() {
+        if (ready(metadata.get())) {
+            handedWhileLeaving.clear();
+        }
+        presence.announceSoon();
+        soon();
     }
 
     /** This candidate's identity. */
@@ -285,6 +306,9 @@ public final class ElectionSpreader {
         Map<String, Integer> counted = new TreeMap<>();
         for (Map.Entry<String, Presence> candidate : presence.alive().entrySet()) {
             String who = candidate.getKey();
+            if (!ready(candidate.getValue().metadata())) {
+                continue; // takes nothing: never a successor, never given a share
+            }
             Long suspectSince = suspects.get(who);
             if (suspectSince != null) {
                 if (presence.changedAtNanos(who)
@@ -303,6 +327,11 @@ public final class ElectionSpreader {
         return counted;
     }
 
+    /** Whether a candidate with {@code metadata} is ready: unless it says {@code ready=false}. */
+    private static boolean ready(Map<String, String> metadata) {
+        return !"false".equals(metadata.get(READY));
+    }
+
     /** Half a retry period more for every election this candidate leads above the least loaded; at most two periods. */
     private Duration patienceNow() {
         Map<String, Integer> counted = loads;
@@ -314,7 +343,10 @@ public final class ElectionSpreader {
         return step.dividedBy(2).multipliedBy(Math.min(4, Math.max(0, own - least)));
     }
 
-    /** The least loaded live candidate other than this one, counting what it was handed while this one leaves. */
+    /**
+     * The least loaded live candidate other than this one, counting what it was handed while this one leaves or is
+     * not ready.
+     */
     private String successorNow() {
         if (!running && !leaving) {
             return null;
@@ -326,7 +358,7 @@ public final class ElectionSpreader {
                 .min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey)
                 .orElse(null);
-        if (chosen != null && leaving) {
+        if (chosen != null && (leaving || !ready(metadata.get()))) {
             handedWhileLeaving.merge(chosen, 1, Integer::sum);
         }
         return chosen;
