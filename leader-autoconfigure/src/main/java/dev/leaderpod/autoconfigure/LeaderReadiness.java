@@ -115,7 +115,8 @@ final class LeaderReadiness
             return;
         }
         if (now) {
-            log.info("The application accepts traffic: this instance stands for leadership again");
+            log.info(
+                    "The application accepts traffic: this instance takes part in its elections (leader.follow-readiness)");
         } else {
             log.info("The application refuses traffic: this instance takes no leadership, and hands over what it leads,"
                     + " until it accepts traffic again (leader.follow-readiness)");
