@@ -16,6 +16,7 @@ import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
@@ -24,6 +25,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.availability.ApplicationAvailability;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
@@ -74,11 +76,12 @@ public class LeaderElectionAutoConfiguration {
             ObjectProvider<ElectionMonitor> monitors,
             ObjectProvider<ElectionSpreader> spreader,
             ObjectProvider<ElectionClock> clock,
+            ObjectProvider<LeaderReadiness> readiness,
             Environment environment) {
         return LeaseElector.builder(settings, leaseStore)
                 .runtime(runtime)
                 .clock(clock(clock))
-                .candidacy(candidacy(spreader))
+                .candidacy(candidacy(spreader, readiness))
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
                 .watch(properties.isWatch())
@@ -101,6 +104,7 @@ public class LeaderElectionAutoConfiguration {
             ObjectProvider<ElectionListenerFactory> listenerFactories,
             ObjectProvider<ElectionSpreader> spreader,
             ObjectProvider<ElectionClock> clock,
+            ObjectProvider<LeaderReadiness> readiness,
             Environment environment) {
         NamedElections named = new NamedElections(
                 settings,
@@ -109,7 +113,7 @@ public class LeaderElectionAutoConfiguration {
                 runtime,
                 listenerFactories,
                 environment.getProperty("spring.application.name"),
-                candidacy(spreader),
+                candidacy(spreader, readiness),
                 clock(clock));
         // Drain, then one release attempt that may need a conflict re-read: two requests.
         return new LeaderElections(
@@ -136,7 +140,8 @@ public class LeaderElectionAutoConfiguration {
             ElectionRuntime runtime,
             PresenceStore presenceStore,
             ObjectProvider<LeaderElections> elections,
-            ObjectProvider<ElectionClock> clock) {
+            ObjectProvider<ElectionClock> clock,
+            ObjectProvider<LeaderReadiness> readiness) {
         Duration interval = properties.getSpread().getPresenceInterval();
         if (interval == null || interval.compareTo(Duration.ofSeconds(1)) < 0) {
             throw new LeaderConfigurationException(
@@ -156,7 +161,7 @@ public class LeaderElectionAutoConfiguration {
                 interval,
                 settings.retryPeriod(),
                 () -> elections.getObject().electors().values(),
-                () -> metadata);
+                withReadiness(metadata, readiness.getIfAvailable()));
     }
 
     /**
@@ -167,9 +172,37 @@ public class LeaderElectionAutoConfiguration {
         return clock.getIfAvailable(ElectionClock::system);
     }
 
-    private static Candidacy candidacy(ObjectProvider<ElectionSpreader> spreader) {
+    /**
+     * Leadership follows readiness (docs/design.md, "Leadership follows readiness"), unless
+     * {@code leader.follow-readiness=false}, and never for the only candidate ({@code leader.enabled=false}), which
+     * leads from the context's start.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnProperty(prefix = "leader", name = "follow-readiness", matchIfMissing = true)
+    static class FollowReadinessConfiguration {
+
+        @Bean
+        @ConditionalOnProperty(prefix = "leader", name = "enabled", matchIfMissing = true)
+        LeaderReadiness leaderReadiness(
+                ObjectProvider<ApplicationAvailability> availability,
+                ObjectProvider<LeaderElections> elections,
+                ObjectProvider<ElectionSpreader> spreader) {
+            return new LeaderReadiness(availability.getIfAvailable(), elections, spreader);
+        }
+    }
+
+    /** What this candidate says about itself: the configured metadata, and its readiness if leadership follows it. */
+    private static Supplier<Map<String, String>> withReadiness(
+            Map<String, String> metadata, LeaderReadiness readiness) {
+        return readiness == null ? () -> metadata : readiness.withReadiness(metadata);
+    }
+
+    private static Candidacy candidacy(
+            ObjectProvider<ElectionSpreader> spreader, ObjectProvider<LeaderReadiness> readiness) {
         ElectionSpreader available = spreader.getIfAvailable();
-        return available == null ? Candidacy.EAGER : available.candidacy();
+        Candidacy candidacy = available == null ? Candidacy.EAGER : available.candidacy();
+        LeaderReadiness following = readiness.getIfAvailable();
+        return following == null ? candidacy : following.following(candidacy);
     }
 
     @Bean

@@ -220,6 +220,18 @@ public final class LeaderElections {
         }
     }
 
+    /**
+     * Whether this instance stands for leadership may have changed (leadership follows readiness): every running
+     * election acts on it now ({@link LeaseElector#standingChanged()}). Returns at once.
+     */
+    void standingChanged() {
+        for (LeaseElector elector : electors().values()) {
+            if (elector.isRunning()) {
+                elector.standingChanged();
+            }
+        }
+    }
+
     /** Whether an election this instance is a candidate in runs. */
     boolean isRunning() {
         return electors().values().stream().anyMatch(LeaseElector::isRunning);

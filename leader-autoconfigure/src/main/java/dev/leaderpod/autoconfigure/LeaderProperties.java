@@ -52,6 +52,14 @@ public class LeaderProperties {
     private boolean watch = true;
 
     /**
+     * Whether leadership follows the application's readiness (Spring Boot's ReadinessState): while it refuses traffic
+     * (starting, warming up, or, in a web application, shutting down) this instance takes no leadership, and a leader hands leadership
+     * over (drain, release) and stays out until it accepts traffic again. Off: readiness plays no part. Has no effect
+     * with leader.enabled=false.
+     */
+    private boolean followReadiness = true;
+
+    /**
      * Whether candidates of other applications (another spring.application.name) may share this election's lease.
      * Off by default: a lease that names another application is refused with an error naming both.
      */
@@ -155,6 +163,14 @@ public class LeaderProperties {
 
     public void setAllowOtherApplications(boolean allowOtherApplications) {
         this.allowOtherApplications = allowOtherApplications;
+    }
+
+    public boolean isFollowReadiness() {
+        return followReadiness;
+    }
+
+    public void setFollowReadiness(boolean followReadiness) {
+        this.followReadiness = followReadiness;
     }
 
     public boolean isWatch() {

@@ -3,15 +3,28 @@ package dev.leaderpod.core;
 import java.time.Duration;
 
 /**
- * How one candidate takes part in one election beside the lease rules, which it can never override: how long it lets
- * the others try first for a lease free for all, and whom it hands the lease to. Spreading many elections over the
- * candidates is built on it (docs/design.md, "Spreading elections"). Called on the election thread and, for
+ * How one candidate takes part in one election beside the lease rules, which it can never override: whether it stands
+ * for leadership now, how long it lets the others try first for a lease free for all, and whom it hands the lease to.
+ * Spreading many elections over the candidates is built on it (docs/design.md, "Spreading elections"), and so is
+ * leadership that follows readiness ("Leadership follows readiness"). Called on the election thread and, for
  * {@link #successor(String)}, on the thread that stops the elector; must be quick and thread-safe.
  */
 public interface Candidacy {
 
     /** Takes any free lease at once and hands it to nobody in particular: a single election. */
     Candidacy EAGER = new Candidacy() {};
+
+    /**
+     * Whether this candidate stands for leadership now. One that does not follows the election as any follower does —
+     * it reads, watches and keeps its view current — but takes nothing: it creates no lease, takes no free, expired or
+     * released lease (not even one handed to it), and a leader that stops standing hands leadership over (drain, then
+     * release naming {@link #successor(String)}). Call {@link LeaseElector#standingChanged()} when it changes, so that the
+     * elector acts at once rather than at its next cycle. Not standing can only make a candidate take less, never
+     * more: it never lets a lease be taken that the lease rules would not let it take.
+     */
+    default boolean standing() {
+        return true;
+    }
 
     /**
      * How long this candidate waits, once a lease is free for all (expired, released to anyone, or released to a

@@ -270,6 +270,10 @@ final class ElectionLog {
                 token);
     }
 
+    void notStanding() {
+        log.info("{} no longer stands for {}: handing leadership over", identity, described);
+    }
+
     void released(String successor) {
         if (successor == null) {
             log.info("{} released {}", identity, described);

@@ -138,6 +138,8 @@ public final class LeaseElector implements Leadership {
     private Unconfirmed unconfirmed;
     /** Acquire time of the write in flight that starts or holds a term not yet started (create, acquire, hold). */
     private Instant startingWrite;
+    /** The revocation (drain) of the last yield, which stop() waits for before it releases; null if none. */
+    private Future<?> yieldRevocation;
 
     private LeaseElector(Builder builder) {
         this.settings = builder.settings;
@@ -268,6 +270,7 @@ public final class LeaseElector implements Leadership {
         threads.whileRunning(() -> {
             cycles.reset();
             holdOff.clear();
+            yieldRevocation = null;
             unconfirmed = null;
             startingWrite = null; // a call of the previous run never answers: its outcome was dropped
             observed.current(false);
@@ -304,11 +307,13 @@ public final class LeaseElector implements Leadership {
         AtomicReference<String> successor = new AtomicReference<>();
         AtomicReference<Term> late = new AtomicReference<>();
         AtomicReference<Future<?>> watchClosed = new AtomicReference<>();
+        AtomicReference<Future<?>> yielded = new AtomicReference<>();
         threads.await(
                 threads.onElectionThread(() -> {
                     cycles.cancel();
                     watchClosed.set(watch.close());
                     late.set(leading.getAndSet(null));
+                    yielded.set(yieldRevocation);
                     VersionedLease mine = observed.lease();
                     if (mine != null && ownTerms.wrote(mine, clock.nanoTime())) {
                         toRelease.set(mine);
@@ -320,13 +325,17 @@ public final class LeaseElector implements Leadership {
         if (late.get() != null) {
             threads.await(listeners.stopped(late.get().info(), RevocationReason.SHUTDOWN), deadline, "revocation");
         }
-        // 3. Release on an I/O thread, waiting at most until the deadline — after any revocation queued before this
-        //    stop ran: a yield just before may have taken the term, and its drain must end before anyone can lead.
-        //    If they do not end in time, nothing is released: the lease is left to expire.
-        boolean drained = threads.await(listeners.flushed(), deadline, "earlier revocations");
-        if (toRelease.get() != null && !drained) {
-            log.releaseTimedOut(timeout);
-        } else if (toRelease.get() != null
+        // 2b. A yield that took the term before this stop (an operator's, a move, a candidacy that stopped standing)
+        //     may still be draining; its own release went with the run. Release only once its revocation ran, as for
+        //     a term this stop revokes itself. Called by a listener, the stop cannot wait for it (it is queued behind
+        //     that very listener): it leaves the lease to expire rather than release before the drain.
+        Future<?> yielding = yielded.get();
+        boolean yieldDrained = yielding == null
+                || yielding.isDone()
+                || (!ListenerCalls.inListener() && threads.await(yielding, deadline, "revocation after a yield"));
+        // 3. Release on an I/O thread, waiting at most until the deadline.
+        if (toRelease.get() != null
+                && yieldDrained
                 && !threads.await(
                         threads.onIoThread(() -> releaseBlocking(toRelease.get(), successor.get())),
                         deadline,
@@ -360,15 +369,42 @@ public final class LeaseElector implements Leadership {
     public void yieldLeadership(String successor) {
         threads.whileRunning(() -> {
             Term term = leading.get();
-            if (term == null || !leading.compareAndSet(term, null)) {
-                return;
+            if (term != null) {
+                yieldTerm(term, successor, true);
             }
-            holdOff.begin();
-            // Drain first (the listeners), then release.
-            String to = successor != null ? successor : candidacy.successor(name);
-            listeners.stopped(
-                    term.info(), RevocationReason.YIELDED, () -> threads.whileRunning(() -> releaseAfterYield(to)));
         });
+    }
+
+    /**
+     * Tells the elector that its {@link Candidacy#standing() candidacy's standing} may have changed, so that it acts
+     * now rather than at its next cycle (docs/design.md, "Leadership follows readiness"). A leader that no longer
+     * stands hands leadership over as a yield does — revoke, drain, then release naming the candidacy's successor —
+     * but without the yield's hold-off: it takes nothing anyway while it does not stand, and once it stands again it
+     * takes part at once. A follower that stands again looks at the lease now. Returns at once.
+     */
+    public void standingChanged() {
+        threads.whileRunning(() -> {
+            Term term = leading.get();
+            if (term != null && !candidacy.standing()) {
+                log.notStanding();
+                yieldTerm(term, null, false);
+            } else if (term == null && candidacy.standing()) {
+                cycles.request(0);
+            }
+        });
+    }
+
+    /** Ends {@code term} as a yield: drain first (the listeners), then release; election thread. */
+    private void yieldTerm(Term term, String successor, boolean holdOffAfter) {
+        if (!leading.compareAndSet(term, null)) {
+            return;
+        }
+        if (holdOffAfter) {
+            holdOff.begin();
+        }
+        String to = successor != null ? successor : candidacy.successor(name);
+        yieldRevocation = listeners.stopped(
+                term.info(), RevocationReason.YIELDED, () -> threads.whileRunning(() -> releaseAfterYield(to)));
     }
 
     private void releaseAfterYield(String successor) {
@@ -450,7 +486,13 @@ public final class LeaseElector implements Leadership {
         }
 
         // 1b. A lease this candidate created is held (renewed, not led) for a lease duration before its term starts.
+        //     A candidate that does not stand stops holding it (never releases it: a release would be taken at once,
+        //     before the holder of a deleted lease has surely stopped leading); the others wait it out.
         Unconfirmed created = unconfirmed;
+        if (created != null && !candidacy.standing()) {
+            unconfirmed = null;
+            created = null;
+        }
         if (term == null && created != null) {
             long wait = created.nextWriteAtNanos() - clock.nanoTime();
             if (wait > 0) {
@@ -458,6 +500,14 @@ public final class LeaseElector implements Leadership {
             } else {
                 hold(created);
             }
+            return;
+        }
+
+        // 1c. A leader that no longer stands hands over (standingChanged() usually did already): drain, release.
+        if (term != null && !candidacy.standing()) {
+            log.notStanding();
+            yieldTerm(term, null, false);
+            finishCycle(followerDelay());
             return;
         }
 
@@ -504,7 +554,7 @@ public final class LeaseElector implements Leadership {
             if (term != null) {
                 stepDown(term, RevocationReason.RELEASED);
             }
-            if (holdOff.active()) {
+            if (holdOff.active() || !candidacy.standing()) {
                 finishCycle(followerDelay());
             } else {
                 create(fromWatch, observed.neverExisted());
@@ -547,13 +597,15 @@ public final class LeaseElector implements Leadership {
         }
 
         // 8. Held by somebody else (our identity in a term we did not write counts as somebody else) and not yet
-        //    expired by our own clock, or free but not released by its holder: follow.
+        //    expired by our own clock, or free but not released by its holder: follow. So does a candidate that holds
+        //    off after a yield (unless the lease is handed to it) or does not stand (whatever the lease).
         boolean ownEarlierTerm = ownTerms.wrote(lease, clock.nanoTime());
         if (record.isHeldBy(identity) && !ownEarlierTerm) {
             log.duplicateIdentity(lease, false);
         }
         if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record))
-                || (holdOff.active() && !handedToUs(record) && !successorMissedItsTurn(record))) {
+                || (holdOff.active() && !handedToUs(record) && !successorMissedItsTurn(record))
+                || !candidacy.standing()) {
             finishCycle(followerDelay());
             return;
         }
@@ -944,9 +996,17 @@ public final class LeaseElector implements Leadership {
      * When a follower's next cycle runs. A candidate holding off after a yield follows like any other — it reads,
      * watches and expects the leader's renews, so its view of the lease stays current — but takes nothing before the
      * hold-off ends (decide, steps 4 and 8). Where another follower would act now, it waits for the watch's news or,
-     * without a trusted watch, polls; and it looks again the moment the hold-off ends.
+     * without a trusted watch, polls; and it looks again the moment the hold-off ends. A candidate that does not
+     * stand ({@link Candidacy#standing()}) is held off the same way with no end: where another would act now, it
+     * polls.
      */
     private long followerDelay() {
+        if (!candidacy.standing()) {
+            // Takes nothing, open-ended: follows as any follower, but where one would act now it looks again a poll
+            // later (standingChanged() brings that forward when it stands again).
+            long delay = untilNextLookNanos();
+            return delay > 0 ? delay : backoff.poll();
+        }
         VersionedLease seen = observed.lease();
         if (seen != null && handedToUs(seen.record())) {
             return 0; // even while holding off after a yield: a release naming us is ours to take

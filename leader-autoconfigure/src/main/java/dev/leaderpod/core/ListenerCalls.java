@@ -44,20 +44,11 @@ final class ListenerCalls {
     }
 
     /**
-     * Completes once every callback queued before it ran (null if the runtime is shutting down): for stop(), whose
-     * release must wait for the revocation of a term a yield ended just before. At once when called from a listener,
-     * whose own callbacks cannot run before it returns.
+     * A term ended; {@code then} runs on the event thread once the listeners ran (a yield releases only then). The
+     * future completes once both ran (null if the runtime is shutting down).
      */
-    Future<?> flushed() {
-        if (IN_LISTENER.get()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return threads.onEventThread(() -> {});
-    }
-
-    /** A term ended; {@code then} runs on the event thread once the listeners ran (a yield releases only then). */
-    void stopped(LeadershipTerm term, RevocationReason reason, Runnable then) {
-        threads.onEventThread(() -> {
+    Future<?> stopped(LeadershipTerm term, RevocationReason reason, Runnable then) {
+        return threads.onEventThread(() -> {
             stoppedNow(term, reason);
             then.run();
         });
@@ -70,6 +61,11 @@ final class ListenerCalls {
             long token = record.transitionsOrZero();
             threads.onEventThread(() -> notify("onNewLeader", token, () -> listener.onNewLeader(holder, token)));
         }
+    }
+
+    /** Whether the current thread runs a listener callback: the event thread, busy, cannot run what is queued on it. */
+    static boolean inListener() {
+        return IN_LISTENER.get();
     }
 
     private void stoppedNow(LeadershipTerm term, RevocationReason reason) {

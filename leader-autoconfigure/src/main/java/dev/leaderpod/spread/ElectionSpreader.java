@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * on some) do not balance against each other: each would count only the elections it sees and they would hand the
  * same elections back and forth. A stopping candidate still hands an election to any live candidate of it.
  *
+ * <p>A candidate that says it is not ready ({@link #READY}{@code =false} in its metadata: docs/design.md, "Leadership
+ * follows readiness") takes no lease, so it is left out of the count: it is never chosen as a successor nor given a
+ * share, and while this candidate is not ready its hand-overs name successors in turn, as when it leaves.
+ *
  * <p>Nothing here can make two leaders or leave an election leaderless for long: a move is a graceful hand-over, a
  * successor that does not take the lease leaves it to anyone after two retry periods (and is not chosen again until
  * it announces itself anew), and patience only orders the candidates. With fewer than two elections it does nothing,
@@ -46,6 +50,9 @@ public final class ElectionSpreader {
 
     private static final Logger log = LoggerFactory.getLogger(ElectionSpreader.class);
 
+    /** The metadata key in which a candidate says whether it is ready; {@code false} leaves it out of the shares. */
+    public static final String READY = "ready";
+
     /** A move in flight: {@code election} handed to {@code successor} at {@code sinceNanos}. */
     private record Handover(LeaseElector election, String successor, long sinceNanos) {}
 
@@ -54,6 +61,7 @@ public final class ElectionSpreader {
     private final ElectionClock clock;
     private final Duration step;
     private final Supplier<Collection<LeaseElector>> electors;
+    private final Supplier<Map<String, String>> metadata;
     private final PresenceTracker presence;
     private final Map<String, Long> suspects = new ConcurrentHashMap<>();
     private final Map<String, Integer> handedWhileLeaving = new ConcurrentHashMap<>();
@@ -88,6 +96,7 @@ public final class ElectionSpreader {
         this.clock = clock;
         this.step = step;
         this.electors = electors;
+        this.metadata = metadata;
         this.presence = new PresenceTracker(
                 store,
                 runtime,
@@ -140,6 +149,18 @@ public final class ElectionSpreader {
             round.cancel(false);
         }
         presence.leave();
+    }
+
+    /**
+     * What this candidate says about itself changed (its readiness): announces it again now rather than at the next
+     * interval, and looks at the shares. Once it is ready again, its earlier hand-overs no longer count.
+     */
+    public void metadataChanged() {
+        if (ready(metadata.get())) {
+            handedWhileLeaving.clear();
+        }
+        presence.announceSoon();
+        soon();
     }
 
     /** This candidate's identity. */
@@ -309,6 +330,9 @@ public final class ElectionSpreader {
             if (!candidate.getValue().elections().equals(ours)) {
                 continue; // shares are counted among candidates of the same elections (see the class comment)
             }
+            if (!ready(candidate.getValue().metadata())) {
+                continue; // takes nothing: never a successor, never given a share
+            }
             Long suspectSince = suspects.get(who);
             if (suspectSince != null) {
                 if (presence.changedAtNanos(who)
@@ -325,6 +349,11 @@ public final class ElectionSpreader {
             holder.filter(counted::containsKey).ifPresent(who -> counted.merge(who, 1, Integer::sum));
         }
         return counted;
+    }
+
+    /** Whether a candidate with {@code metadata} is ready: unless it says {@code ready=false}. */
+    private static boolean ready(Map<String, String> metadata) {
+        return !"false".equals(metadata.get(READY));
     }
 
     /**
@@ -344,7 +373,7 @@ public final class ElectionSpreader {
 
     /**
      * The least loaded live candidate other than this one that takes part in {@code leaseName}, counting what it was
-     * handed while this one leaves.
+     * handed while this one leaves or is not ready.
      */
     private String successorNow(String leaseName) {
         if (!running && !leaving) {
@@ -358,10 +387,13 @@ public final class ElectionSpreader {
                 .min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey)
                 .or(() -> presence.alive().keySet().stream() // none of the same elections: any that takes part
-                        .filter(who -> !who.equals(identity) && !suspects.containsKey(who) && takesPart(who, leaseName))
+                        .filter(who -> !who.equals(identity)
+                                && !suspects.containsKey(who)
+                                && takesPart(who, leaseName)
+                                && ready(presence.alive().get(who).metadata()))
                         .findFirst())
                 .orElse(null);
-        if (chosen != null && leaving) {
+        if (chosen != null && (leaving || !ready(metadata.get()))) {
             handedWhileLeaving.merge(chosen, 1, Integer::sum);
         }
         return chosen;

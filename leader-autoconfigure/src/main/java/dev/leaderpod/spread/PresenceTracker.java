@@ -109,6 +109,13 @@ final class PresenceTracker {
         }
     }
 
+    /** Announces this candidate again now, off the caller's thread: what it says about itself changed. */
+    void announceSoon() {
+        if (running) {
+            io(this::announce);
+        }
+    }
+
     /** The live candidates by identity, this one always included. */
     Map<String, Presence> alive() {
         long now = clock.nanoTime();

@@ -107,6 +107,17 @@ class ConfigurationMetadataTest {
                 .isTrue();
     }
 
+    @Test
+    void leadershipFollowsReadinessByDefaultAndSaysSo() throws Exception {
+        JsonNode follow = properties().get("leader.follow-readiness");
+
+        assertThat(follow).isNotNull();
+        assertThat(follow.path("type").asText()).isEqualTo("java.lang.Boolean");
+        assertThat(follow.path("defaultValue").asBoolean()).isTrue();
+        assertThat(follow.path("description").asText()).contains("ReadinessState", "hands leadership over");
+        assertThat(new LeaderProperties().isFollowReadiness()).isTrue();
+    }
+
     private static Duration defaultOf(Map<String, JsonNode> properties, String name) {
         assertThat(properties).containsKey(name);
         return DurationStyle.detectAndParse(

@@ -43,7 +43,8 @@ class SpreadingAutoConfigurationTest {
                     await().atMost(Duration.ofSeconds(10))
                             .untilAsserted(() -> assertThat(
                                             elections.spreader().orElseThrow().candidates())
-                                    .isEqualTo(Map.of("a", Map.of("version", "1.4.2"))));
+                                    .isEqualTo(
+                                            Map.of("a", Map.of("version", "1.4.2", ElectionSpreader.READY, "true"))));
                     assertThat(context.getBean(PresenceStore.class).list())
                             .singleElement()
                             .satisfies(presence -> assertThat(presence.elections())
