@@ -315,7 +315,12 @@ public final class LeaseElector implements Leadership {
                     late.set(leading.getAndSet(null));
                     yielded.set(yieldRevocation);
                     VersionedLease mine = observed.lease();
-                    if (mine != null && ownTerms.wrote(mine, clock.nanoTime())) {
+                    // A lease this candidate created and holds before its term starts is never released: a follower
+                    // would take the release at once, while the holder of the deleted lease may still lead (docs/
+                    // design.md, "Third parties cannot make two leaders"). It expires.
+                    if (mine != null
+                            && ownTerms.wrote(mine, clock.nanoTime())
+                            && !ownTerms.unstartedCreate(mine.record())) {
                         toRelease.set(mine);
                         successor.set(candidacy.successor(name));
                     }

@@ -788,6 +788,40 @@ class LeaseElectorTest {
         assertThat(shared.get(LEASE).orElseThrow().record().leaseTransitions()).isEqualTo(creator == b ? 1 : 0);
     }
 
+    /**
+     * A candidate holding a lease it created after a deletion (before its term starts) that stops must not release it:
+     * a follower would take the release at once, while the holder of the deleted lease may still lead.
+     */
+    @Test
+    void aCandidateStoppingWhileItHoldsALeaseItCreatedDoesNotReleaseIt() {
+        Candidate a = candidate("a").start();
+        Candidate b = candidate("b").start();
+        Candidate c = candidate("c").start();
+        time.advance(Duration.ofSeconds(3));
+        a.store.failAll(Kind.UNAVAILABLE); // cut off: it cannot see the deletion and leads until its deadline
+        long lastRenewSent = lastSuccessfulRenewOf(a);
+        shared.delete(LEASE);
+        assertThat(time.advanceUntil(() -> shared.get(LEASE).isPresent(), STEP, MAX_POLL.plus(STEP)))
+                .as("created again at once, and held")
+                .isTrue();
+        Candidate creator = shared.get(LEASE).orElseThrow().record().isHeldBy("b") ? b : c;
+        Candidate other = creator == b ? c : b;
+
+        creator.elector.stop(Duration.ofSeconds(5));
+        time.runDue();
+        for (int i = 0; i < 20 && time.nanoTime() < lastRenewSent + RENEW_DEADLINE.toNanos(); i++) {
+            time.advance(STEP);
+            assertAtMostOneLeader();
+        }
+
+        assertThat(other.grantedAt)
+                .as("nobody leads before the cut-off holder's deadline")
+                .allSatisfy(at -> assertThat(at).isGreaterThan(lastRenewSent + RENEW_DEADLINE.toNanos()));
+        assertThat(shared.get(LEASE).orElseThrow().record().isHeld())
+                .as("the held lease was not released")
+                .isTrue();
+    }
+
     @Test
     void aLeaseDeletedAgainRightAfterItWasCreatedAgainMakesNoSecondLeader() {
         // Polling candidates cannot see a lease that lives between two of their polls: for one of them the lease looks

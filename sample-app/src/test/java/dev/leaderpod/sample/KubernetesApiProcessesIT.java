@@ -108,8 +108,8 @@ class KubernetesApiProcessesIT extends AbstractSampleProcessesIT {
                 assertThat(label(process.name)).as("label of " + process).isNotEqualTo("true");
             }
             if (gracefullyStopped) { // the label goes before the lease does
-                Instant unlabelled =
-                        process.firstAt("Removed label .*ended \\(SHUTDOWN\\)").orElseThrow();
+                Instant unlabelled = process.firstAt("Removed label .*ended \\((SHUTDOWN|YIELDED)\\)")
+                        .orElseThrow();
                 assertThat(unlabelled)
                         .isBeforeOrEqualTo(process.firstAt(RELEASED).orElseThrow());
             }
