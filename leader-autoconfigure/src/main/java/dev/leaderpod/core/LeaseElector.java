@@ -136,6 +136,8 @@ public final class LeaseElector implements Leadership {
 
     // Confined to the election thread.
     private Unconfirmed unconfirmed;
+    /** When the hold of the lease this candidate created last ends; a stop before then must not release it. */
+    private long holdEndsAtNanos;
     /** Acquire time of the write in flight that starts or holds a term not yet started (create, acquire, hold). */
     private Instant startingWrite;
     /** The revocation (drain) of the last yield, which stop() waits for before it releases; null if none. */
@@ -315,12 +317,12 @@ public final class LeaseElector implements Leadership {
                     late.set(leading.getAndSet(null));
                     yielded.set(yieldRevocation);
                     VersionedLease mine = observed.lease();
-                    // A lease this candidate created and holds before its term starts is never released: a follower
+                    // A lease this candidate created and still holds (its hold not over) is never released: a follower
                     // would take the release at once, while the holder of the deleted lease may still lead (docs/
                     // design.md, "Third parties cannot make two leaders"). It expires.
                     if (mine != null
                             && ownTerms.wrote(mine, clock.nanoTime())
-                            && !ownTerms.unstartedCreate(mine.record())) {
+                            && !(ownTerms.unstartedCreate(mine.record()) && clock.nanoTime() - holdEndsAtNanos < 0)) {
                         toRelease.set(mine);
                         successor.set(candidacy.successor(name));
                     }
@@ -621,6 +623,7 @@ public final class LeaseElector implements Leadership {
             long now = clock.nanoTime();
             unconfirmed = new Unconfirmed(
                     lease, now + observed.absenceWaitNanos(), now, log.lastKnownHolder(), "created the lease");
+            holdEndsAtNanos = unconfirmed.termAtNanos();
             finishCycle(0);
             return;
         }
@@ -719,6 +722,7 @@ public final class LeaseElector implements Leadership {
                         now + settings.retryPeriod().toNanos(),
                         previous,
                         how);
+                holdEndsAtNanos = unconfirmed.termAtNanos();
                 log.holding(Duration.ofNanos(observed.absenceWaitNanos()));
                 finishCycle(settings.retryPeriod().toNanos());
             } else {
@@ -769,6 +773,7 @@ public final class LeaseElector implements Leadership {
                                 clock.nanoTime() + settings.retryPeriod().toNanos(), created.termAtNanos());
                         unconfirmed = new Unconfirmed(
                                 out.value(), created.termAtNanos(), nextWrite, created.previous(), created.how());
+                        holdEndsAtNanos = unconfirmed.termAtNanos();
                         finishCycle(nextWrite - clock.nanoTime());
                     }
                 });
