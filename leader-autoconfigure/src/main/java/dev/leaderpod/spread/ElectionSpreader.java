@@ -191,19 +191,6 @@ public final class ElectionSpreader {
                 : Map.of();
     }
 
-    /**
-     * Hands {@code election} to {@code successor} now, as an operator asked: a yield naming it.
-     *
-     * @return false if this candidate does not lead that election
-     */
-    public static boolean handOver(LeaseElector election, String successor) {
-        if (!election.isLeader()) {
-            return false;
-        }
-        election.yieldLeadership(successor);
-        return true;
-    }
-
     private Set<String> electionNames() {
         return electors.get().stream()
                 .map(LeaseElector::leaseName)
@@ -386,11 +373,12 @@ public final class ElectionSpreader {
         String chosen = counted.entrySet().stream()
                 .min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey)
-                .or(() -> presence.alive().keySet().stream() // none of the same elections: any that takes part
-                        .filter(who -> !who.equals(identity)
-                                && !suspects.containsKey(who)
-                                && takesPart(who, leaseName)
-                                && ready(presence.alive().get(who).metadata()))
+                .or(() -> presence.alive().entrySet().stream() // none of the same elections: any that takes part
+                        .filter(other -> !other.getKey().equals(identity)
+                                && !suspects.containsKey(other.getKey())
+                                && other.getValue().elections().contains(leaseName)
+                                && ready(other.getValue().metadata()))
+                        .map(Map.Entry::getKey)
                         .findFirst())
                 .orElse(null);
         if (chosen != null && (leaving || !ready(metadata.get()))) {
