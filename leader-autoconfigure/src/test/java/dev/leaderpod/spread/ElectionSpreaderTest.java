@@ -6,21 +6,19 @@ import static org.awaitility.Awaitility.await;
 import dev.leaderpod.core.ElectionClock;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
-import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.RevocationReason;
-import dev.leaderpod.core.VersionedLease;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -235,42 +233,18 @@ class ElectionSpreaderTest {
     }
 
     /** A candidate's way to the shared lease store, which a crash cuts. */
-    private static final class CuttableStore implements LeaseStore {
-        private final LeaseStore delegate;
+    private static final class CuttableStore extends ForwardingLeaseStore {
         volatile boolean cutOff;
 
         CuttableStore(LeaseStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
-        private void check() {
+        @Override
+        protected void beforeCall(String name) {
             if (cutOff) {
                 throw new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "cut off");
             }
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            check();
-            return delegate.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            check();
-            return delegate.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            check();
-            return delegate.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            check();
-            return delegate.watch(name, watcher);
         }
     }
 }

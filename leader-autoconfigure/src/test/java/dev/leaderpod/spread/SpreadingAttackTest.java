@@ -4,18 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.InMemoryPresenceStore;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
-import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.Presence;
 import dev.leaderpod.core.PresenceStore;
 import dev.leaderpod.core.RevocationReason;
-import dev.leaderpod.core.VersionedLease;
 import dev.leaderpod.core.VirtualTime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -414,41 +413,14 @@ class SpreadingAttackTest {
             }
         }
 
-        private final class CuttableLeases implements LeaseStore {
-            @Override
-            public Optional<VersionedLease> get(String name) {
-                check();
-                return leases.get(name);
+        private final class CuttableLeases extends ForwardingLeaseStore {
+            CuttableLeases() {
+                super(leases);
             }
 
             @Override
-            public VersionedLease create(String name, LeaseRecord record) {
+            protected void beforeCall(String name) {
                 check();
-                return leases.create(name, record);
-            }
-
-            @Override
-            public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-                check();
-                return leases.update(name, record, expectedVersion);
-            }
-
-            @Override
-            public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-                check();
-                return leases.watch(name, watcher);
-            }
-
-            @Override
-            public boolean provablyNeverExisted(String name) {
-                check();
-                return leases.provablyNeverExisted(name);
-            }
-
-            @Override
-            public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
-                check();
-                return leases.createIfNeverExisted(name, record);
             }
         }
 

@@ -6,6 +6,7 @@ import dev.leaderpod.core.ElectionClock;
 import dev.leaderpod.core.ElectionMonitor;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.InMemoryPresenceStore;
 import dev.leaderpod.core.LeaseElector;
@@ -195,7 +196,7 @@ class StarterFindingsTest {
         InMemoryPresenceStore presence = new InMemoryPresenceStore("app");
         List<String> handedToC = new CopyOnWriteArrayList<>();
         java.util.concurrent.atomic.AtomicBoolean crashed = new java.util.concurrent.atomic.AtomicBoolean();
-        LeaseStore recording = new ForwardingStore(leases) {
+        LeaseStore recording = new ForwardingLeaseStore(leases) {
             @Override
             public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
                 if (crashed.get() && "c".equals(record.successor())) {
@@ -238,7 +239,7 @@ class StarterFindingsTest {
         InMemoryLeaseStore leases = new InMemoryLeaseStore();
         java.util.concurrent.atomic.AtomicBoolean slowRenews = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.CountDownLatch renewSent = new java.util.concurrent.CountDownLatch(1);
-        LeaseStore network = new ForwardingStore(leases) {
+        LeaseStore network = new ForwardingLeaseStore(leases) {
             @Override
             public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
                 if (slowRenews.get() && "a".equals(record.holderIdentity())) {
@@ -338,36 +339,8 @@ class StarterFindingsTest {
         }
     }
 
-    private static class ForwardingStore implements LeaseStore {
-        private final LeaseStore delegate;
-
-        ForwardingStore(LeaseStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            return delegate.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            return delegate.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            return delegate.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            return delegate.watch(name, watcher);
-        }
-    }
-
-    /** Every call takes {@code latency}, as over a network. */
-    private static final class SlowStore extends ForwardingStore {
+    /** Every call takes {@code latency}, as over a network (a watch: a WebSocket handshake). */
+    private static final class SlowStore extends ForwardingLeaseStore {
         private final Duration latency;
 
         SlowStore(LeaseStore delegate, Duration latency) {
@@ -376,66 +349,24 @@ class StarterFindingsTest {
         }
 
         @Override
-        public Optional<VersionedLease> get(String name) {
+        protected void beforeCall(String name) {
             sleep(latency.toMillis());
-            return super.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            sleep(latency.toMillis());
-            return super.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            sleep(latency.toMillis());
-            return super.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            sleep(latency.toMillis()); // a WebSocket handshake
-            return super.watch(name, watcher);
         }
     }
 
     /** A replica's way to the shared store, which a crash cuts. */
-    private static final class CuttableStore extends ForwardingStore {
+    private static final class CuttableStore extends ForwardingLeaseStore {
         volatile boolean cut;
 
         CuttableStore(LeaseStore delegate) {
             super(delegate);
         }
 
-        private void check() {
+        @Override
+        protected void beforeCall(String name) {
             if (cut) {
                 throw new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "cut off");
             }
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            check();
-            return super.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            check();
-            return super.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            check();
-            return super.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            check();
-            return super.watch(name, watcher);
         }
     }
 

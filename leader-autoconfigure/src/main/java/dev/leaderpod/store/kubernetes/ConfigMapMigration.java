@@ -2,6 +2,7 @@ package dev.leaderpod.store.kubernetes;
 
 import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
@@ -434,53 +435,31 @@ public final class ConfigMapMigration implements AutoCloseable {
     }
 
     /** The Lease store, whose writes naming this candidate go through {@link #guarded}. */
-    private final class ClaimingStore implements LeaseStore {
-
-        private final LeaseStore store;
+    private final class ClaimingStore extends ForwardingLeaseStore {
 
         ClaimingStore(LeaseStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            return store.get(name);
+            super(store);
         }
 
         @Override
         public VersionedLease create(String name, LeaseRecord record) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> store.create(name, record))
-                    : store.create(name, record);
+                    ? guarded(record, () -> super.create(name, record))
+                    : super.create(name, record);
         }
 
         @Override
         public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> store.update(name, record, expectedVersion))
-                    : store.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            return store.watch(name, watcher);
-        }
-
-        @Override
-        public boolean provablyNeverExisted(String name) {
-            return store.provablyNeverExisted(name);
+                    ? guarded(record, () -> super.update(name, record, expectedVersion))
+                    : super.update(name, record, expectedVersion);
         }
 
         @Override
         public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> store.createIfNeverExisted(name, record))
-                    : store.createIfNeverExisted(name, record);
-        }
-
-        @Override
-        public String describe(String name) {
-            return store.describe(name);
+                    ? guarded(record, () -> super.createIfNeverExisted(name, record))
+                    : super.createIfNeverExisted(name, record);
         }
     }
 

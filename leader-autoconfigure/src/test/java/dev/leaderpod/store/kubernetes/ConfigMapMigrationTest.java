@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
@@ -139,7 +140,7 @@ class ConfigMapMigrationTest {
         pod("old-2");
         ConfigMapMigration migration = started("new-1", "new-1-abcde");
         // The Lease write runs between the migration's read of the ConfigMap and its claim: an old pod acquires then.
-        LeaseStore racing = new DelegatingStore(leases) {
+        LeaseStore racing = new ForwardingLeaseStore(leases) {
             @Override
             public VersionedLease create(String name, LeaseRecord record) {
                 VersionedLease created = super.create(name, record);
@@ -346,29 +347,5 @@ class ConfigMapMigrationTest {
     private static LeaseRecord released() {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         return new LeaseRecord("", Duration.ofSeconds(1), now, now, 1L);
-    }
-
-    /** A store that passes every call on. */
-    private static class DelegatingStore implements LeaseStore {
-        private final LeaseStore store;
-
-        DelegatingStore(LeaseStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public java.util.Optional<VersionedLease> get(String name) {
-            return store.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            return store.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            return store.update(name, record, expectedVersion);
-        }
     }
 }
