@@ -1,7 +1,9 @@
 package dev.leaderpod.store.kubernetes;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.core.Candidacy;
@@ -272,6 +274,30 @@ class ConfigMapMigrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> migration.blocker().isPresent());
         assertThat(standingChanges.get()).isGreaterThan(before);
         assertThat(migration.candidacy(Candidacy.EAGER).standing()).isFalse();
+    }
+
+    @Test
+    void aRenewReadsTheRecordAgainSoALeaderWhoseEntryAnOldPodTookStopsStandingEvenWithoutTheWatch() {
+        // Not started: no watch, no periodic read; only the writes read the record.
+        ConfigMapMigration migration = new ConfigMapMigration(
+                new ConfigMapLeaders(client, RECORD, NAMESPACE, Duration.ofSeconds(5)),
+                "new-1",
+                "new-1-abcde",
+                runtime,
+                RETRY,
+                Duration.ofSeconds(1),
+                now::get);
+        toClose.add(migration);
+        LeaseStore store = migration.store(leases);
+        LeaseRecord term = held("new-1-abcde");
+        VersionedLease created = store.create(LEASE, term);
+        assertThat(migration.blocker()).isEmpty();
+        pod("old-1");
+        oldPodWrites("old-1");
+
+        store.update(LEASE, term, created.version()); // a renew of the same term
+
+        assertThat(migration.blocker()).get(as(STRING)).contains("names old-1");
     }
 
     @Test
