@@ -74,6 +74,9 @@ final class ElectionThreads {
 
     /** Runs {@code work} on the election thread if the election is running then; no {@link Throwable} escapes it. */
     void whileRunning(Runnable work) {
+        if (runtime == null) {
+            return; // never started: the election does not run, and its start looks at everything anyway
+        }
         onElectionThread(() -> {
             if (!running.getAsBoolean()) {
                 return;

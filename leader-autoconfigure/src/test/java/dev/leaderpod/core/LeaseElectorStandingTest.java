@@ -173,6 +173,26 @@ class LeaseElectorStandingTest {
                 .isGreaterThanOrEqualTo(LEASE_DURATION.minus(RETRY).toNanos());
     }
 
+    /**
+     * A candidacy may change before its elector starts (the ConfigMap migration reads its record when the context
+     * builds the elector): telling the elector then is a no-op, not a failure, and the start looks at everything.
+     */
+    @Test
+    void standingChangedBeforeTheElectorStartsIsIgnoredAndTheStartActsOnIt() {
+        Candidate a = candidate("a", true);
+        a.standing = false;
+
+        a.elector.standingChanged(); // threw a NullPointerException (no runtime yet)
+        a.start();
+        advance(Duration.ofSeconds(5));
+        assertThat(a.events).isEmpty();
+
+        a.standing = true;
+        a.elector.standingChanged();
+        advance(STEP);
+        assertThat(a.events).containsExactly("granted:0");
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // A leader that stops standing hands over
 

@@ -311,7 +311,11 @@ public final class ConfigMapMigration implements AutoCloseable {
             } else {
                 log.info("Not taking leadership while {} (leader.migration.config-map)", why);
             }
-            standingChanged.run();
+            try {
+                standingChanged.run();
+            } catch (RuntimeException e) { // the elector acts on its standing at its next cycle anyway
+                log.warn("Telling the elector that its standing changed failed", e);
+            }
         }
     }
 
