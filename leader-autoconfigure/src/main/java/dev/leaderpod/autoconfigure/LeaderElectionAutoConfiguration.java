@@ -77,16 +77,32 @@ public class LeaderElectionAutoConfiguration {
             ObjectProvider<ElectionSpreader> spreader,
             ObjectProvider<ElectionClock> clock,
             ObjectProvider<LeaderReadiness> readiness,
+            ObjectProvider<ElectionMigration> migrations,
             Environment environment) {
-        return LeaseElector.builder(settings, leaseStore)
+        ElectionMigration migration = migrations.getIfAvailable();
+        if (properties.getMigration().isConfigMap() && migration == null) {
+            throw new LeaderConfigurationException(
+                    "leader.migration.config-map",
+                    true,
+                    "needs the Kubernetes store (the ConfigMap it respects is on Kubernetes), and this application"
+                            + " elects on " + leaseStore.describe(settings.leaseName()),
+                    "Remove leader.migration.config-map, or elect on Kubernetes (leader.store=kubernetes).");
+        }
+        Candidacy candidacy = candidacy(spreader, readiness);
+        LeaseElector elector = LeaseElector.builder(
+                        settings, migration == null ? leaseStore : migration.store(leaseStore))
                 .runtime(runtime)
                 .clock(clock(clock))
-                .candidacy(candidacy(spreader, readiness))
+                .candidacy(migration == null ? candidacy : migration.candidacy(candidacy))
                 .listener(new CompositeLeadershipListener(listeners))
                 .monitor(new CompositeElectionMonitor(monitors))
                 .watch(properties.isWatch())
                 .application(environment.getProperty("spring.application.name"), properties.isAllowOtherApplications())
                 .build();
+        if (migration != null) {
+            migration.start(elector);
+        }
+        return elector;
     }
 
     /**

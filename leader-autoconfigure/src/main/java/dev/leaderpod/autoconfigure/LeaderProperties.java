@@ -85,6 +85,8 @@ public class LeaderProperties {
 
     private final Kubernetes kubernetes = new Kubernetes();
 
+    private final Migration migration = new Migration();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -205,6 +207,10 @@ public class LeaderProperties {
         return kubernetes;
     }
 
+    public Migration getMigration() {
+        return migration;
+    }
+
     /** Where the lease is kept. */
     public enum StoreType {
         /** Kubernetes when Spring Boot detects the Kubernetes cloud platform, else local. */
@@ -319,6 +325,28 @@ public class LeaderProperties {
 
         public Map<String, String> getMetadata() {
             return metadata;
+        }
+    }
+
+    /** Moving an application from another leader election to this one without ever having two leaders. */
+    public static class Migration {
+
+        /**
+         * Whether the default election also respects and holds spring-cloud-kubernetes' ConfigMap leader record, as
+         * that project's 'spring.cloud.kubernetes.leader.*' properties configure it (the role is required): during a
+         * rolling upgrade from it, this candidate does not lead while the ConfigMap names an old pod that still
+         * exists, and while it leads the ConfigMap names its pod (POD_NAME or HOSTNAME), so the old pods follow it.
+         * Kubernetes store only; needs get, create, update and watch on configmaps and get and watch on pods. Remove it
+         * once no pod of the old version runs.
+         */
+        private boolean configMap;
+
+        public boolean isConfigMap() {
+            return configMap;
+        }
+
+        public void setConfigMap(boolean configMap) {
+            this.configMap = configMap;
         }
     }
 
