@@ -2,6 +2,10 @@ package dev.leaderpod.it;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
 import org.springframework.cloud.kubernetes.commons.leader.Leader;
 import org.springframework.cloud.kubernetes.commons.leader.LeaderInitiator;
 import org.springframework.cloud.kubernetes.commons.leader.LeaderProperties;
@@ -28,6 +32,8 @@ final class OldConfigMapPod {
     interface Transitions {
         void record(String candidate, boolean granted);
     }
+
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
     final String name;
     private final KubernetesClient client;
@@ -78,8 +84,41 @@ final class OldConfigMapPod {
      * exits: its connections close. (The caller deletes the Pod afterwards, as Kubernetes does.)
      */
     void stop() {
-        initiator.stop();
+        Thread stopper = new Thread(initiator::stop, "stop-" + name);
+        stopper.setDaemon(true);
+        stopper.start();
+        try {
+            stopper.join(STOP_TIMEOUT.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         client.close();
+        if (stopper.isAlive()) {
+            throw new AssertionError("spring-cloud-kubernetes' LeaderInitiator.stop() of " + name
+                    + " did not return within " + STOP_TIMEOUT + "; deadlocked threads: " + deadlocks());
+        }
+    }
+
+    /** The JVM's deadlocked threads with their stacks (scl's controller and watcher locks can deadlock). */
+    private static String deadlocks() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long[] ids = threads.findDeadlockedThreads();
+        if (ids == null) {
+            return "none";
+        }
+        StringBuilder out = new StringBuilder();
+        for (ThreadInfo info : threads.getThreadInfo(ids, true, true)) {
+            out.append('\n')
+                    .append(info.getThreadName())
+                    .append(" waits for ")
+                    .append(info.getLockName())
+                    .append(" held by ")
+                    .append(info.getLockOwnerName());
+            for (StackTraceElement frame : info.getStackTrace()) {
+                out.append("\n    at ").append(frame);
+            }
+        }
+        return out.toString();
     }
 
     boolean isLeader() {
