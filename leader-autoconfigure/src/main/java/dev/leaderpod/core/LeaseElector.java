@@ -74,7 +74,7 @@ import java.util.random.RandomGenerator;
  * (recognising our own writes), {@link LeaseWrites} (what we write), {@link WatchSupervisor}, {@link StoreCalls}
  * (bounded calls off the election thread), {@link CycleScheduler} (one cycle at a time, and when the next runs),
  * {@link ElectionThreads} (getting onto the runtime's threads), {@link ListenerCalls} (callbacks on the event thread),
- * {@link CallHistory} (failures in a row, for back-off and diagnostics), {@link HoldOff} (after a yield),
+ * {@link CallHistory} (failures in a row, for back-off and diagnostics), {@link HoldOff} (after a yield), {@link Turns} (who takes a free lease first),
  * {@link Backoff} and {@link ElectionLog} (every log line).
  *
  * <p>Reading order: {@link #cycle()} runs steps 1–3 (deadline, hold, renew, read) and {@code decide} steps 4–10 (who
@@ -121,6 +121,7 @@ public final class LeaseElector implements Leadership {
     private final WatchSupervisor watch;
     private final CallHistory history;
     private final HoldOff holdOff;
+    private final Turns turns;
     private final ElectionThreads threads;
     private final CycleScheduler cycles;
     private final ListenerCalls listeners;
@@ -161,6 +162,7 @@ public final class LeaseElector implements Leadership {
                 identity, settings.leaseDuration(), builder.application, builder.allowOtherApplications, clock);
         this.history = new CallHistory(log);
         this.holdOff = new HoldOff(clock, settings.leaseDuration());
+        this.turns = new Turns(identity, clock, observed, candidacy, settings.retryPeriod());
         this.threads = new ElectionThreads(builder.runtime, name, clock, log, this::isRunning, this::onLoopFailure);
         this.cycles = new CycleScheduler(threads, clock, this::isRunning, this::cycle, this::onStepFailure);
         this.listeners = new ListenerCalls(builder.listener, threads, log, history);
@@ -611,7 +613,7 @@ public final class LeaseElector implements Leadership {
             log.duplicateIdentity(lease, false);
         }
         if ((!ownEarlierTerm && !ObservedLease.isRelease(record) && !observed.expired(record))
-                || (holdOff.active() && !handedToUs(record) && !successorMissedItsTurn(record))
+                || (holdOff.active() && !turns.handedToUs(record) && !turns.successorMissedItsTurn(record))
                 || !candidacy.standing()) {
             finishCycle(followerDelay());
             return;
@@ -632,7 +634,7 @@ public final class LeaseElector implements Leadership {
         //     lease free for all is left to candidates with less patience first (docs/design.md, "Spreading
         // elections").
         if (!ownEarlierTerm) {
-            long wait = untilFreeForUsNanos(record);
+            long wait = turns.untilOurTurnNanos(record);
             if (wait > 0) {
                 finishCycle(wait);
                 return;
@@ -878,38 +880,6 @@ public final class LeaseElector implements Leadership {
         listeners.seen(written.record());
     }
 
-    /**
-     * Nanoseconds until this candidate may take {@code record}, released or expired as observed: the successor a
-     * release names takes it at once; others wait out the successor's turn, then their candidacy's patience.
-     */
-    private long untilFreeForUsNanos(LeaseRecord record) {
-        if (handedToUs(record)) {
-            return 0;
-        }
-        boolean released = ObservedLease.isRelease(record);
-        long freeAt = observed.changedAtNanos() + (released ? 0 : observed.expiryNanos(record));
-        if (released && record.namesSuccessorOtherThan(identity)) {
-            freeAt += successorTurnNanos();
-        }
-        return freeAt + candidacy.patience().toNanos() - clock.nanoTime();
-    }
-
-    /**
-     * Whether {@code record} is a release to another candidate that did not take it within its turn: then even a
-     * candidate holding off after its own yield may take it, rather than leave the election without a leader for the
-     * rest of its hold-off (a move to a candidate that had died).
-     */
-    private boolean successorMissedItsTurn(LeaseRecord record) {
-        return ObservedLease.isRelease(record)
-                && record.namesSuccessorOtherThan(identity)
-                && clock.nanoTime() - (observed.changedAtNanos() + successorTurnNanos()) >= 0;
-    }
-
-    /** Whether {@code record} is a release that names this candidate as the successor. */
-    private boolean handedToUs(LeaseRecord record) {
-        return ObservedLease.isRelease(record) && identity.equals(record.successor());
-    }
-
     /** Whether {@code record} is the write in flight that starts or holds a term of this candidate. */
     private boolean isStartingWrite(LeaseRecord record) {
         return startingWrite != null && isWriteOfTerm(record, startingWrite);
@@ -918,11 +888,6 @@ public final class LeaseElector implements Leadership {
     /** Whether {@code record} names this candidate and the term that started (or starts) at {@code acquireTime}. */
     private boolean isWriteOfTerm(LeaseRecord record, Instant acquireTime) {
         return record.isHeldBy(identity) && acquireTime.equals(record.acquireTime());
-    }
-
-    /** How long a named successor has to take a release before anyone may: two retry periods, enough to poll once. */
-    private long successorTurnNanos() {
-        return settings.retryPeriod().toNanos() * 2;
     }
 
     /** How long a watching follower waits for the leader's next renew before it reads for itself. */
@@ -1018,7 +983,7 @@ public final class LeaseElector implements Leadership {
             return delay > 0 ? delay : backoff.poll();
         }
         VersionedLease seen = observed.lease();
-        if (seen != null && handedToUs(seen.record())) {
+        if (seen != null && turns.handedToUs(seen.record())) {
             return 0; // even while holding off after a yield: a release naming us is ours to take
         }
         long delay = untilNextLookNanos();
@@ -1047,7 +1012,7 @@ public final class LeaseElector implements Leadership {
             return 0;
         }
         if (ObservedLease.isRelease(record)) {
-            return Math.max(0, untilFreeForUsNanos(record));
+            return Math.max(0, turns.untilOurTurnNanos(record));
         }
         // With a healthy watch a follower need not poll: it tries when the lease would expire, and reads if the
         // leader's renews stop arriving (a dead leader, or a watch that died without closing).

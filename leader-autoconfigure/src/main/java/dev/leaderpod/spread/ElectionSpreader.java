@@ -3,6 +3,7 @@ package dev.leaderpod.spread;
 import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionClock;
 import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.ElectionSnapshot;
 import dev.leaderpod.core.LeaseElector;
 import dev.leaderpod.core.Presence;
 import dev.leaderpod.core.PresenceStore;
@@ -230,9 +231,10 @@ public final class ElectionSpreader {
 
     private void balance() {
         Collection<LeaseElector> mine = electors.get();
+        long now = clock.nanoTime();
+        suspectSilentHolders(mine, now);
         Map<String, Integer> counted = count(mine);
         loads = counted;
-        long now = clock.nanoTime();
         // A successor that did not take its election in time is not chosen again until it announces itself anew.
         inFlight.removeIf(move -> {
             if (move.election()
@@ -282,6 +284,33 @@ public final class ElectionSpreader {
             inFlight.add(new Handover(election, move.to(), now));
             moves++;
             election.yieldLeadership(move.to());
+        }
+    }
+
+    /**
+     * Counts as a suspect every candidate holding a lease that this one has not seen change for a renew deadline: a
+     * live holder renews every retry period, so that one has stopped (crashed, cut off) even if its presence has not
+     * expired yet, and would not take what it is handed. It stays a suspect until it announces itself again.
+     */
+    private void suspectSilentHolders(Collection<LeaseElector> mine, long now) {
+        for (LeaseElector election : mine) {
+            if (election.isLeader()) {
+                continue;
+            }
+            ElectionSnapshot seen = election.snapshot();
+            Optional<String> holder = seen.observedHolder().filter(who -> !who.equals(identity));
+            if (holder.isPresent()
+                    && seen.sinceObservedChange()
+                            .filter(silence ->
+                                    silence.compareTo(election.settings().renewDeadline()) > 0)
+                            .isPresent()
+                    && suspects.putIfAbsent(holder.get(), now) == null) {
+                log.info(
+                        "{} has not renewed {} for {}; not handing it elections until it announces itself again",
+                        holder.get(),
+                        election.leaseName(),
+                        seen.sinceObservedChange().get());
+            }
         }
     }
 

@@ -7,7 +7,6 @@ import dev.leaderpod.spread.ElectionSpreader;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -94,7 +93,7 @@ class IoPoolAttackTest {
         InMemoryLeaseStore shared = new InMemoryLeaseStore();
         CountDownLatch answer = new CountDownLatch(1);
         AtomicBoolean hang = new AtomicBoolean();
-        LeaseStore store = new Forwarding(shared) {
+        LeaseStore store = new ForwardingLeaseStore(shared) {
             @Override
             public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
                 if (hang.get() && name.equals("one")) {
@@ -215,45 +214,6 @@ class IoPoolAttackTest {
             latch.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /** A store that forwards every call. */
-    private static class Forwarding implements LeaseStore {
-        private final LeaseStore delegate;
-
-        Forwarding(LeaseStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            return delegate.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            return delegate.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            return delegate.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            return delegate.watch(name, watcher);
-        }
-
-        @Override
-        public boolean provablyNeverExisted(String name) {
-            return delegate.provablyNeverExisted(name);
-        }
-
-        @Override
-        public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
-            return delegate.createIfNeverExisted(name, record);
         }
     }
 

@@ -3,24 +3,24 @@ package dev.leaderpod.spread;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionClock;
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
-import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.RevocationReason;
-import dev.leaderpod.core.VersionedLease;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * Candidates with twelve elections each on one shared store, on real threads with short timings: they spread the
  * elections fairly, a joining candidate takes only the surplus, a stopping one hands its elections over spread, and a
  * crashed one's elections end up spread over the survivors — with never two leaders of one election (docs/design.md,
- * "Spreading elections").
+ * "Spreading elections"). A candidate that is not ready ({@code ready=false} in its metadata) stands in no election:
+ * the others never hand it one nor count it as a taker ("Leadership follows readiness").
  */
 class ElectionSpreaderTest {
 
@@ -40,6 +41,7 @@ class ElectionSpreaderTest {
     private final InMemoryLeaseStore leases = new InMemoryLeaseStore();
     private final TestPresenceStore presence = new TestPresenceStore();
     private final Map<String, String> leaders = new ConcurrentHashMap<>();
+    private final Set<String> everLed = ConcurrentHashMap.newKeySet();
     private final List<String> overlaps = new CopyOnWriteArrayList<>();
     private final List<Candidate> candidates = new ArrayList<>();
 
@@ -119,13 +121,71 @@ class ElectionSpreaderTest {
         await().atMost(WAIT).until(() -> shares(b).equals(List.of(6)));
     }
 
+    /**
+     * A fourth candidate that is not ready changes nothing: the shares stay 4/4/4 (counted as a taker, it would be
+     * handed three elections it cannot take), and when a candidate stops, its releases name the ready ones only.
+     */
+    @Test
+    void aCandidateThatIsNotReadyIsNeitherGivenAShareNorChosenAsSuccessor() {
+        Candidate a = start("a");
+        Candidate b = start("b");
+        Candidate c = start("c");
+        Candidate d = start("d", ELECTIONS, false);
+        await().atMost(WAIT).until(() -> shares(a, b, c, d).equals(List.of(4, 4, 4, 0)));
+        await().during(Duration.ofSeconds(3))
+                .atMost(WAIT)
+                .until(() -> shares(a, b, c, d).equals(List.of(4, 4, 4, 0)));
+        assertThat(a.spreader.shares()).as("a's count leaves d out").containsOnlyKeys("a", "b", "c");
+        assertThat(presence.announced()).contains("d");
+        long movesBefore = moves(a, b);
+
+        c.stop();
+
+        await().atMost(WAIT).until(() -> shares(a, b, d).equals(List.of(6, 6, 0)));
+        assertThat(moves(a, b) - movesBefore)
+                .as("c's releases named a and b in turn")
+                .isZero();
+        assertThat(everLed).doesNotContain("d");
+    }
+
+    /**
+     * A candidate that stops being ready hands its elections over at once, naming the ready candidates in turn (no
+     * move is needed after), and takes its share again once it is ready.
+     */
+    @Test
+    void aCandidateThatStopsBeingReadyHandsItsElectionsOverSpreadAndTakesItsShareAgainWhenReady() {
+        Candidate a = start("a");
+        Candidate b = start("b");
+        Candidate c = start("c");
+        await().atMost(WAIT).until(() -> shares(a, b, c).equals(List.of(4, 4, 4)));
+        long movesBefore = moves(a, b);
+
+        c.ready(false);
+
+        await().atMost(WAIT).until(() -> shares(a, b, c).equals(List.of(6, 6, 0)));
+        await().during(Duration.ofSeconds(2))
+                .atMost(WAIT)
+                .until(() -> shares(a, b, c).equals(List.of(6, 6, 0)));
+        assertThat(moves(a, b) - movesBefore)
+                .as("c's hand-overs named a and b in turn")
+                .isZero();
+
+        c.ready(true);
+
+        await().atMost(WAIT).until(() -> shares(a, b, c).equals(List.of(4, 4, 4)));
+    }
+
     private Candidate start(String id) {
         return start(id, ELECTIONS);
     }
 
-    /** A candidate of the first {@code elections} elections only. */
     private Candidate start(String id, int elections) {
-        Candidate candidate = new Candidate(id, elections);
+        return start(id, elections, true);
+    }
+
+    /** A candidate of the first {@code elections} elections only, ready or not (docs/design.md, "Leadership follows readiness"). */
+    private Candidate start(String id, int elections, boolean ready) {
+        Candidate candidate = new Candidate(id, elections, ready);
         candidates.add(candidate);
         candidate.start();
         return candidate;
@@ -155,10 +215,12 @@ class ElectionSpreaderTest {
         final CuttableStore store;
         final List<LeaseElector> electors = new ArrayList<>();
         final ElectionSpreader spreader;
+        volatile boolean ready;
         boolean stopped;
 
-        Candidate(String id, int elections) {
+        Candidate(String id, int elections, boolean ready) {
             this.id = id;
+            this.ready = ready;
             this.runtime = ElectionRuntime.create(id);
             this.store = new CuttableStore(leases);
             this.spreader = new ElectionSpreader(
@@ -169,7 +231,24 @@ class ElectionSpreaderTest {
                     Duration.ofSeconds(1),
                     Duration.ofMillis(200),
                     () -> (Collection<LeaseElector>) electors,
-                    () -> Map.of("version", "1"));
+                    () -> Map.of("version", "1", ElectionSpreader.READY, String.valueOf(this.ready)));
+            Candidacy spreading = spreader.candidacy();
+            Candidacy candidacy = new Candidacy() { // standing while ready, as the starter's readiness makes it
+                        @Override
+                        public boolean standing() {
+                            return Candidate.this.ready && spreading.standing();
+                        }
+
+                        @Override
+                        public Duration patience() {
+                            return spreading.patience();
+                        }
+
+                        @Override
+                        public String successor(String leaseName) {
+                            return spreading.successor(leaseName);
+                        }
+                    };
             for (int i = 0; i < elections; i++) {
                 String lease = "job-" + i;
                 electors.add(LeaseElector.builder(
@@ -182,7 +261,7 @@ class ElectionSpreaderTest {
                                         null),
                                 store)
                         .runtime(runtime)
-                        .candidacy(spreader.candidacy())
+                        .candidacy(candidacy)
                         .listener(new OverlapCheck(lease, id))
                         .build());
             }
@@ -191,6 +270,13 @@ class ElectionSpreaderTest {
         void start() {
             electors.forEach(LeaseElector::start);
             spreader.start();
+        }
+
+        /** As the starter does when the application's readiness changes: tell the others, then the electors. */
+        void ready(boolean ready) {
+            this.ready = ready;
+            spreader.metadataChanged();
+            electors.forEach(LeaseElector::standingChanged);
         }
 
         void stop() {
@@ -222,6 +308,7 @@ class ElectionSpreaderTest {
 
         @Override
         public void onStartedLeading(LeadershipTerm term) {
+            everLed.add(id);
             String previous = leaders.putIfAbsent(lease, id);
             if (previous != null) {
                 overlaps.add(lease + ": " + id + " while " + previous);
@@ -235,42 +322,18 @@ class ElectionSpreaderTest {
     }
 
     /** A candidate's way to the shared lease store, which a crash cuts. */
-    private static final class CuttableStore implements LeaseStore {
-        private final LeaseStore delegate;
+    private static final class CuttableStore extends ForwardingLeaseStore {
         volatile boolean cutOff;
 
         CuttableStore(LeaseStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
-        private void check() {
+        @Override
+        protected void beforeCall(String name) {
             if (cutOff) {
                 throw new LeaseStoreException(LeaseStoreException.Kind.UNAVAILABLE, "cut off");
             }
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            check();
-            return delegate.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            check();
-            return delegate.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            check();
-            return delegate.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            check();
-            return delegate.watch(name, watcher);
         }
     }
 }

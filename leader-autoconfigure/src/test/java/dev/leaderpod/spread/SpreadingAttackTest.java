@@ -4,18 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.InMemoryPresenceStore;
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.core.LeadershipTerm;
 import dev.leaderpod.core.LeaseElector;
-import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.Presence;
 import dev.leaderpod.core.PresenceStore;
 import dev.leaderpod.core.RevocationReason;
-import dev.leaderpod.core.VersionedLease;
 import dev.leaderpod.core.VirtualTime;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,7 +26,6 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -206,11 +204,11 @@ class SpreadingAttackTest {
      * times a lease duration. Once the survivor has taken its elections, the crashed candidate leads none, so the plan
      * hands it half of them — every move of one round at once, not "at most one failed move" — and the survivor, its
      * only other candidate, holds off after each yield for a lease duration: those elections have no leader for a
-     * lease duration, after they had one again.
+     * lease duration, after they had one again. Fixed in two steps: a successor that does not take its election in
+     * time becomes a suspect (one failed move per survivor left), then a holder whose lease has not changed for a
+     * renew deadline is a suspect before anyone takes its elections over (none left).
      */
     @Test
-    @Disabled("BUG (reduced): a crashed candidate still present is handed elections one at a time (2 in 2 min here);"
-            + " each costs 2 retry periods + patience (5 s) without a leader, no longer a lease duration")
     void aSurvivorNeverHandsElectionsToACandidateThatCrashed() {
         List<String> jobs = List.of("j0", "j1", "j2", "j3", "j4", "j5");
         Candidate a = candidate("a", jobs.toArray(String[]::new));
@@ -415,41 +413,14 @@ class SpreadingAttackTest {
             }
         }
 
-        private final class CuttableLeases implements LeaseStore {
-            @Override
-            public Optional<VersionedLease> get(String name) {
-                check();
-                return leases.get(name);
+        private final class CuttableLeases extends ForwardingLeaseStore {
+            CuttableLeases() {
+                super(leases);
             }
 
             @Override
-            public VersionedLease create(String name, LeaseRecord record) {
+            protected void beforeCall(String name) {
                 check();
-                return leases.create(name, record);
-            }
-
-            @Override
-            public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-                check();
-                return leases.update(name, record, expectedVersion);
-            }
-
-            @Override
-            public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-                check();
-                return leases.watch(name, watcher);
-            }
-
-            @Override
-            public boolean provablyNeverExisted(String name) {
-                check();
-                return leases.provablyNeverExisted(name);
-            }
-
-            @Override
-            public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
-                check();
-                return leases.createIfNeverExisted(name, record);
             }
         }
 

@@ -1,27 +1,23 @@
 package dev.leaderpod.spread;
 
-import dev.leaderpod.core.LeaseConflictException;
+import dev.leaderpod.core.InMemoryPresenceStore;
 import dev.leaderpod.core.LeaseStore.LeaseWatch;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.Presence;
 import dev.leaderpod.core.PresenceStore;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
- * Presence shared by the candidates of a test, with a view per candidate that can be cut off (a crash, as the others
- * see it). Watches deliver synchronously.
+ * Presence shared by the candidates of a test, an {@link InMemoryPresenceStore}, with a view per candidate that can be
+ * cut off (a crash, as the others see it).
  */
 final class TestPresenceStore {
 
-    private final Map<String, Presence> announcements = new ConcurrentHashMap<>();
-    private final List<PresenceStore.PresenceWatcher> watchers = new CopyOnWriteArrayList<>();
-    private final AtomicLong versions = new AtomicLong();
+    private final InMemoryPresenceStore shared = new InMemoryPresenceStore("test");
     private final Set<String> cutOff = ConcurrentHashMap.newKeySet();
 
     /** The store as {@code identity} reaches it. */
@@ -30,36 +26,25 @@ final class TestPresenceStore {
             @Override
             public Presence announce(Presence presence) {
                 check();
-                Presence stored = presence.atVersion(Long.toString(versions.incrementAndGet()));
-                announcements.put(presence.identity(), stored);
-                watchers.forEach(watcher -> watcher.changed(stored));
-                return stored;
+                return shared.announce(presence);
             }
 
             @Override
             public List<Presence> list() {
                 check();
-                return List.copyOf(announcements.values());
+                return shared.list();
             }
 
             @Override
             public void remove(String who, String version) {
                 check();
-                Presence current = announcements.get(who);
-                if (current == null) {
-                    return;
-                }
-                if (!current.version().equals(version) || !announcements.remove(who, current)) {
-                    throw new LeaseConflictException(who + " announced again");
-                }
-                watchers.forEach(watcher -> watcher.removed(who));
+                shared.remove(who, version);
             }
 
             @Override
             public Optional<LeaseWatch> watch(PresenceWatcher watcher) {
                 check();
-                watchers.add(watcher);
-                return Optional.of(() -> watchers.remove(watcher));
+                return shared.watch(watcher);
             }
 
             private void check() {
@@ -75,6 +60,6 @@ final class TestPresenceStore {
     }
 
     Set<String> announced() {
-        return Set.copyOf(announcements.keySet());
+        return shared.list().stream().map(Presence::identity).collect(Collectors.toSet());
     }
 }

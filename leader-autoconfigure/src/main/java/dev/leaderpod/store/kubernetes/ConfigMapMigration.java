@@ -2,6 +2,7 @@ package dev.leaderpod.store.kubernetes;
 
 import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *       Lease, then writes its own pod's name in the ConfigMap on top of the version it read — a compare-and-set, as
  *       the old pods' own writes are. Only when both landed does the term start; a lost ConfigMap write is a lost race
  *       (the Lease write is left to expire). The old pods then follow this candidate while its pod is Ready.
- *   <li>A leader that finds the ConfigMap naming another stops standing, and so hands over at once.
+ *   <li>A leader that finds the ConfigMap naming another stops standing, and so hands over at once. Each renew reads
+ *       the record again after it landed, beside the watch.
  * </ul>
  *
  * It reads the record every retry period while it does not stand and every lease duration otherwise, and watches the
@@ -362,10 +364,6 @@ public final class ConfigMapMigration implements AutoCloseable {
         refreshSoon();
     }
 
-    private synchronized boolean watching() {
-        return configMapWatch != null;
-    }
-
     private static Watch startQuietly(Supplier<Watch> start) {
         try {
             return start.get();
@@ -392,8 +390,12 @@ public final class ConfigMapMigration implements AutoCloseable {
      * the old record before answering: the answer that starts the term comes only once both landed.
      */
     private VersionedLease guarded(LeaseRecord record, Supplier<VersionedLease> write) {
-        if (record.acquireTime().equals(claimedTerm) && watching()) {
-            return write.get(); // a renew of the term that holds the record, which the watch would say it lost
+        if (record.acquireTime().equals(claimedTerm)) {
+            // A renew of the term that holds the record: it lands whatever the record says now; a record that an old
+            // pod took since makes this candidate stop standing, and so hand over.
+            VersionedLease written = write.get();
+            recheck();
+            return written;
         }
         Entry entry = leaders.read();
         String why = judge(entry);
@@ -404,6 +406,16 @@ public final class ConfigMapMigration implements AutoCloseable {
         VersionedLease written = write.get();
         claim(entry, record.acquireTime());
         return written;
+    }
+
+    /** Reads the record again for a renew; a failure leaves the judgement as it was (the watch and reads go on). */
+    private void recheck() {
+        try {
+            Entry entry = leaders.read();
+            judged(entry, judge(entry));
+        } catch (LeaseStoreException e) {
+            log.debug("Reading the ConfigMap leader record for a renew failed", e);
+        }
     }
 
     private void claim(Entry entry, Instant term) {
@@ -434,53 +446,31 @@ public final class ConfigMapMigration implements AutoCloseable {
     }
 
     /** The Lease store, whose writes naming this candidate go through {@link #guarded}. */
-    private final class ClaimingStore implements LeaseStore {
-
-        private final LeaseStore store;
+    private final class ClaimingStore extends ForwardingLeaseStore {
 
         ClaimingStore(LeaseStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public Optional<VersionedLease> get(String name) {
-            return store.get(name);
+            super(store);
         }
 
         @Override
         public VersionedLease create(String name, LeaseRecord record) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> store.create(name, record))
-                    : store.create(name, record);
+                    ? guarded(record, () -> super.create(name, record))
+                    : super.create(name, record);
         }
 
         @Override
         public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> store.update(name, record, expectedVersion))
-                    : store.update(name, record, expectedVersion);
-        }
-
-        @Override
-        public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
-            return store.watch(name, watcher);
-        }
-
-        @Override
-        public boolean provablyNeverExisted(String name) {
-            return store.provablyNeverExisted(name);
+                    ? guarded(record, () -> super.update(name, record, expectedVersion))
+                    : super.update(name, record, expectedVersion);
         }
 
         @Override
         public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> store.createIfNeverExisted(name, record))
-                    : store.createIfNeverExisted(name, record);
-        }
-
-        @Override
-        public String describe(String name) {
-            return store.describe(name);
+                    ? guarded(record, () -> super.createIfNeverExisted(name, record))
+                    : super.createIfNeverExisted(name, record);
         }
     }
 

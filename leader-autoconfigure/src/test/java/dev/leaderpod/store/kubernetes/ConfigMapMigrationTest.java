@@ -1,11 +1,14 @@
 package dev.leaderpod.store.kubernetes;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.core.ElectionRuntime;
+import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseRecord;
 import dev.leaderpod.core.LeaseStore;
@@ -139,7 +142,7 @@ class ConfigMapMigrationTest {
         pod("old-2");
         ConfigMapMigration migration = started("new-1", "new-1-abcde");
         // The Lease write runs between the migration's read of the ConfigMap and its claim: an old pod acquires then.
-        LeaseStore racing = new DelegatingStore(leases) {
+        LeaseStore racing = new ForwardingLeaseStore(leases) {
             @Override
             public VersionedLease create(String name, LeaseRecord record) {
                 VersionedLease created = super.create(name, record);
@@ -274,6 +277,30 @@ class ConfigMapMigrationTest {
     }
 
     @Test
+    void aRenewReadsTheRecordAgainSoALeaderWhoseEntryAnOldPodTookStopsStandingEvenWithoutTheWatch() {
+        // Not started: no watch, no periodic read; only the writes read the record.
+        ConfigMapMigration migration = new ConfigMapMigration(
+                new ConfigMapLeaders(client, RECORD, NAMESPACE, Duration.ofSeconds(5)),
+                "new-1",
+                "new-1-abcde",
+                runtime,
+                RETRY,
+                Duration.ofSeconds(1),
+                now::get);
+        toClose.add(migration);
+        LeaseStore store = migration.store(leases);
+        LeaseRecord term = held("new-1-abcde");
+        VersionedLease created = store.create(LEASE, term);
+        assertThat(migration.blocker()).isEmpty();
+        pod("old-1");
+        oldPodWrites("old-1");
+
+        store.update(LEASE, term, created.version()); // a renew of the same term
+
+        assertThat(migration.blocker()).get(as(STRING)).contains("names old-1");
+    }
+
+    @Test
     void releasesAndOtherCandidatesWritesPassThroughUnchecked() {
         pod("old-1");
         oldPodWrites("old-1");
@@ -346,29 +373,5 @@ class ConfigMapMigrationTest {
     private static LeaseRecord released() {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         return new LeaseRecord("", Duration.ofSeconds(1), now, now, 1L);
-    }
-
-    /** A store that passes every call on. */
-    private static class DelegatingStore implements LeaseStore {
-        private final LeaseStore store;
-
-        DelegatingStore(LeaseStore store) {
-            this.store = store;
-        }
-
-        @Override
-        public java.util.Optional<VersionedLease> get(String name) {
-            return store.get(name);
-        }
-
-        @Override
-        public VersionedLease create(String name, LeaseRecord record) {
-            return store.create(name, record);
-        }
-
-        @Override
-        public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            return store.update(name, record, expectedVersion);
-        }
     }
 }
