@@ -8,6 +8,7 @@ import dev.leaderpod.store.kubernetes.PreconditionCrudDispatcher;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
@@ -115,6 +116,32 @@ class ConfigMapMigrationRollingUpgradeTest {
      */
     @Test
     void aRollingUpgradeFromTheConfigMapLeaderNeverHasTwoLeaders() {
+        rollingUpgrade();
+    }
+
+    /**
+     * The same with the Lease created beforehand as a release (no holder, {@code leaseDurationSeconds: 1}), as the
+     * README's upgrade procedure suggests: the first new leader takes it at once instead of holding a Lease it had to
+     * create for a lease duration (docs/design.md, "Third parties cannot make two leaders").
+     */
+    @Test
+    void aRollingUpgradeWithTheLeaseCreatedReleasedBeforehandHandsOverInMilliseconds() {
+        admin.leases()
+                .inNamespace(NAMESPACE)
+                .resource(new LeaseBuilder()
+                        .withNewMetadata()
+                        .withName(APP)
+                        .endMetadata()
+                        .withNewSpec()
+                        .withHolderIdentity("")
+                        .withLeaseDurationSeconds(1)
+                        .endSpec()
+                        .build())
+                .create();
+        rollingUpgrade();
+    }
+
+    private void rollingUpgrade() {
         step("start old-1, old-2, old-3");
         startOld("old-1");
         startOld("old-2");
