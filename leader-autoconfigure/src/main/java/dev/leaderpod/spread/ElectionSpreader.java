@@ -233,7 +233,8 @@ public final class ElectionSpreader {
         Collection<LeaseElector> mine = electors.get();
         long now = clock.nanoTime();
         suspectSilentHolders(mine, now);
-        Map<String, Integer> counted = count(mine);
+        Map<String, Presence> alive = presence.alive();
+        Map<String, Integer> counted = count(mine, alive);
         loads = counted;
         // A successor that did not take its election in time is not chosen again until it announces itself anew.
         inFlight.removeIf(move -> {
@@ -267,7 +268,7 @@ public final class ElectionSpreader {
             }
             // An election the successor takes part in: one it stays out of would only bounce back.
             Optional<LeaseElector> movable = leading.stream()
-                    .filter(election -> takesPart(move.to(), election.leaseName()))
+                    .filter(election -> takesPart(alive, move.to(), election.leaseName()))
                     .findFirst();
             if (movable.isEmpty()) {
                 continue;
@@ -315,8 +316,8 @@ public final class ElectionSpreader {
     }
 
     /** Whether {@code candidate} says it takes part in the election of {@code leaseName}. */
-    private boolean takesPart(String candidate, String leaseName) {
-        Presence announced = presence.alive().get(candidate);
+    private static boolean takesPart(Map<String, Presence> alive, String candidate, String leaseName) {
+        Presence announced = alive.get(candidate);
         return announced != null && announced.elections().contains(leaseName);
     }
 
@@ -338,10 +339,10 @@ public final class ElectionSpreader {
     }
 
     /** Elections led by each live candidate that is not a suspect, zeros included; as this candidate sees them. */
-    private Map<String, Integer> count(Collection<LeaseElector> mine) {
+    private Map<String, Integer> count(Collection<LeaseElector> mine, Map<String, Presence> alive) {
         Map<String, Integer> counted = new TreeMap<>();
         Set<String> ours = electionNames();
-        for (Map.Entry<String, Presence> candidate : presence.alive().entrySet()) {
+        for (Map.Entry<String, Presence> candidate : alive.entrySet()) {
             String who = candidate.getKey();
             if (!candidate.getValue().elections().equals(ours)) {
                 continue; // shares are counted among candidates of the same elections (see the class comment)
@@ -395,14 +396,16 @@ public final class ElectionSpreader {
         if (!running && !leaving) {
             return null;
         }
-        Map<String, Integer> counted = new HashMap<>(count(electors.get())); // as of now: a move may just have landed
+        Map<String, Presence> alive = presence.alive();
+        Map<String, Integer> counted =
+                new HashMap<>(count(electors.get(), alive)); // as of now: a move may just have landed
         counted.remove(identity);
-        counted.keySet().removeIf(who -> !takesPart(who, leaseName));
+        counted.keySet().removeIf(who -> !takesPart(alive, who, leaseName));
         handedWhileLeaving.forEach((who, handed) -> counted.computeIfPresent(who, (k, load) -> load + handed));
         String chosen = counted.entrySet().stream()
                 .min(Map.Entry.<String, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
                 .map(Map.Entry::getKey)
-                .or(() -> presence.alive().entrySet().stream() // none of the same elections: any that takes part
+                .or(() -> alive.entrySet().stream() // none of the same elections: any that takes part
                         .filter(other -> !other.getKey().equals(identity)
                                 && !suspects.containsKey(other.getKey())
                                 && other.getValue().elections().contains(leaseName)
