@@ -134,6 +134,14 @@ final class WatchSupervisor {
             return;
         }
         log.watchMissedChanges(why);
+        LeaseWatch missing = watch;
+        if (missing != null) {
+            try {
+                missing.missedChanges(); // before the next start, so a shared connection is not joined again
+            } catch (Throwable e) {
+                // a hint to the store only: the watch is restarted all the same
+            }
+        }
         close();
         start();
     }
