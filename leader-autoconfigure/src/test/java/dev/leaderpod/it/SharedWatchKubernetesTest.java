@@ -37,7 +37,8 @@ import org.junit.jupiter.api.Test;
  * {@link KubernetesLeaseStore} as the auto-configuration makes it: each replica holds one watch connection for its six
  * elections; the followers hear the leaders through it (a release is taken within milliseconds, not at a poll); when
  * the connection breaks, the six electors' watches end, and their restarts open one connection again
- * (docs/design.md, "Watch to be fast, poll to be right").
+ * (docs/design.md, "Watch to be fast, poll to be right"). And a follower of a Lease a version before the label still
+ * leads, unlabelled: it watches that Lease on its own.
  */
 class SharedWatchKubernetesTest {
 
@@ -134,7 +135,46 @@ class SharedWatchKubernetesTest {
                 .toList();
     }
 
+    @Test
+    void aFollowerOfALeaseLastWrittenWithoutTheLabelWatchesItOnItsOwnAndItsNextWriteLabelsIt() throws Exception {
+        // A replica of a version before the label: its store knows no group, labels nothing, watches each Lease alone.
+        Replica older = start("older", null, 1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> older.electors.get(0).isLeader());
+        Replica newer = start("newer", "jobs", 1);
+
+        // Its shared watch cannot see the Lease: when the renews it expects do not come, the follower reads, finds the
+        // watch missed them, and watches the Lease on its own, leaving the shared connection alone.
+        await().atMost(RETRY_PERIOD.multipliedBy(6))
+                .until(() -> watchRequests("newer").stream().anyMatch(path -> path.contains("fieldSelector")));
+        await().atMost(RETRY_PERIOD.multipliedBy(3))
+                .until(() -> newer.electors.get(0).snapshot().watching());
+        assertThat(watchRequests("newer"))
+                .as("the shared watch, then the Lease's own")
+                .hasSize(2);
+        assertThat(lease("jobs").getMetadata().getLabels()).isNullOrEmpty();
+
+        long stopped = System.nanoTime();
+        older.stop();
+        await().atMost(Duration.ofSeconds(5)).until(() -> newer.electors.get(0).isLeader());
+        assertThat(Duration.ofNanos(newer.grantedAtNanos.get(0) - stopped))
+                .as("the release heard through the Lease's own watch")
+                .isLessThan(RETRY_PERIOD.multipliedBy(3).dividedBy(4));
+        assertThat(lease("jobs").getMetadata().getLabels())
+                .as("labelled by the newer version's first write")
+                .containsEntry("leaderpod.dev/election-of", "jobs");
+    }
+
+    private io.fabric8.kubernetes.api.model.coordination.v1.Lease lease(String name) {
+        try (KubernetesClient client = server.createClient()) {
+            return client.leases().inNamespace(NAMESPACE).withName(name).get();
+        }
+    }
+
     private Replica start(String name) throws Exception {
+        return start(name, "jobs", ELECTIONS);
+    }
+
+    private Replica start(String name, String group, int elections) throws Exception {
         URI api = URI.create(server.createClient().getConfiguration().getMasterUrl());
         TcpProxy proxy = new TcpProxy(new InetSocketAddress("127.0.0.1", api.getPort()));
         Config config = new ConfigBuilder(Config.empty())
@@ -145,7 +185,7 @@ class SharedWatchKubernetesTest {
         config.setCustomHeaders(Map.of(REPLICA_HEADER, name));
         KubernetesClient client =
                 new KubernetesClientBuilder().withConfig(config).build();
-        Replica replica = new Replica(name, proxy, client);
+        Replica replica = new Replica(name, proxy, client, group, elections);
         replicas.add(replica);
         replica.start();
         return replica;
@@ -160,12 +200,14 @@ class SharedWatchKubernetesTest {
         final List<Long> grantedAtNanos = new CopyOnWriteArrayList<>();
         private boolean stopped;
 
-        Replica(String name, TcpProxy proxy, KubernetesClient client) {
+        Replica(String name, TcpProxy proxy, KubernetesClient client, String group, int elections) {
             this.proxy = proxy;
             this.client = client;
-            this.store = new KubernetesLeaseStore(client, NAMESPACE, "jobs", Duration.ofSeconds(1));
+            this.store = group == null
+                    ? new KubernetesLeaseStore(client, NAMESPACE, Duration.ofSeconds(1))
+                    : new KubernetesLeaseStore(client, NAMESPACE, group, Duration.ofSeconds(1));
             this.runtime = ElectionRuntime.create(name);
-            for (int i = 0; i < ELECTIONS; i++) {
+            for (int i = 0; i < elections; i++) {
                 int election = i;
                 grantedAtNanos.add(0L);
                 ElectionSettings settings = new ElectionSettings(
