@@ -128,7 +128,10 @@ final class WatchSupervisor {
         }
     }
 
-    /** The watch is proven to have missed a change: restart it (the elector polls until it is back). */
+    /**
+     * The watch is proven to have missed a change: tell it so (a store that shares one connection between watches then
+     * opens another rather than join the silent one), and restart it (the elector polls until it is back).
+     */
     void distrust(String why) {
         if (!healthy) {
             return;
