@@ -67,7 +67,9 @@ class KubernetesLeaseStoreConfiguration {
                 ObjectProvider<KubernetesClient> clients,
                 ObjectProvider<OwnedKubernetesClient> ownedClient) {
             KubernetesClient client = client(clients, ownedClient);
-            return new KubernetesLeaseStore(client, namespace(properties, client), settings.requestTimeout());
+            // The default lease name is the group of every election of the application: one watch for all.
+            return new KubernetesLeaseStore(
+                    client, namespace(properties, client), settings.leaseName(), settings.requestTimeout());
         }
 
         /**

@@ -69,6 +69,15 @@ public interface LeaseStore {
     interface LeaseWatch extends AutoCloseable {
         @Override
         void close();
+
+        /**
+         * The elector found a change of the lease that this watch should have delivered and did not (docs/design.md,
+         * "Watch to be fast, poll to be right"); it closes the watch next and starts another. A store whose watches
+         * share one connection may take it as a sign that the connection went silent, and open a new one for the next
+         * watch rather than join the silent one. Called on the election thread: returns at once, and does no I/O.
+         * The default does nothing.
+         */
+        default void missedChanges() {}
     }
 
     /** Receives changes to a watched lease, possibly on a store-owned thread; must return quickly. */

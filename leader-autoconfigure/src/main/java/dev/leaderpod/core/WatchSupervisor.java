@@ -128,12 +128,23 @@ final class WatchSupervisor {
         }
     }
 
-    /** The watch is proven to have missed a change: restart it (the elector polls until it is back). */
+    /**
+     * The watch is proven to have missed a change: tell it so (a store that shares one connection between watches then
+     * opens another rather than join the silent one), and restart it (the elector polls until it is back).
+     */
     void distrust(String why) {
         if (!healthy) {
             return;
         }
         log.watchMissedChanges(why);
+        LeaseWatch missing = watch;
+        if (missing != null) {
+            try {
+                missing.missedChanges(); // before the next start, so a shared connection is not joined again
+            } catch (Throwable e) {
+                // a hint to the store only: the watch is restarted all the same
+            }
+        }
         close();
         start();
     }

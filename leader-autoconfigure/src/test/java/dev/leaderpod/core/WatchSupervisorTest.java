@@ -254,6 +254,31 @@ class WatchSupervisorTest {
     }
 
     @Test
+    void aWatchProvenToHaveMissedChangesIsToldSoBeforeTheNextStartSoThatAStoreSharingAConnectionOpensAnother() {
+        begin();
+
+        election.execute(() -> supervisor.distrust("a read found a change it had not delivered"));
+        time.runDue();
+
+        assertThat(store.missed).containsExactly("watch 1 told on election with 1 started");
+        assertThat(store.watchers).hasSize(2);
+        assertThat(store.closedOn).containsExactly("io");
+    }
+
+    @Test
+    void aWatchThatEndsOrIsClosedIsNeverToldItMissedChanges() {
+        begin();
+        endWatch(new IOException("connection reset"));
+        time.advance(RETRY);
+
+        election.execute(() -> supervisor.close());
+        time.runDue();
+
+        assertThat(store.missed).isEmpty();
+        assertThat(store.closedOn).containsExactly("io", "io");
+    }
+
+    @Test
     void aWatchClosedWhileItStartsIsClosedWhenItOpens() {
         store.onWatch = watcher -> {
             store.onWatch = null;
@@ -352,6 +377,9 @@ class WatchSupervisorTest {
     private final class FakeStore implements LeaseStore {
         final List<LeaseWatcher> watchers = new CopyOnWriteArrayList<>();
         final List<String> closedOn = new CopyOnWriteArrayList<>();
+        /** Each watch told it missed changes: which, on which thread, and how many watches were started by then. */
+        final List<String> missed = new CopyOnWriteArrayList<>();
+
         volatile Function<LeaseWatcher, Optional<LeaseWatch>> onWatch;
         /** The next this many watches are closed by the store as they start. */
         int closeOnStartTimes;
@@ -377,12 +405,22 @@ class WatchSupervisorTest {
         }
 
         private LeaseWatch watchHandle() {
-            return () -> {
-                Thread thread = Thread.currentThread();
-                closedOn.add(
-                        thread.getName().startsWith("leader-")
-                                ? thread.getName() + (thread.isDaemon() ? " daemon" : " user")
-                                : time.runningExecutor());
+            int number = watchers.size();
+            return new LeaseWatch() {
+                @Override
+                public void close() {
+                    Thread thread = Thread.currentThread();
+                    closedOn.add(
+                            thread.getName().startsWith("leader-")
+                                    ? thread.getName() + (thread.isDaemon() ? " daemon" : " user")
+                                    : time.runningExecutor());
+                }
+
+                @Override
+                public void missedChanges() {
+                    missed.add("watch " + number + " told on " + time.runningExecutor() + " with " + watchers.size()
+                            + " started");
+                }
             };
         }
 

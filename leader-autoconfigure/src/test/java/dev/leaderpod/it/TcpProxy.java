@@ -43,6 +43,14 @@ final class TcpProxy implements AutoCloseable {
         cut = true;
     }
 
+    /** Closes every connection open now, as a network reset would; new ones pass as before. */
+    void breakConnections() throws IOException {
+        for (Socket socket : sockets) {
+            sockets.remove(socket);
+            socket.close();
+        }
+    }
+
     private void accept() {
         while (!listener.isClosed()) {
             try {

@@ -46,7 +46,7 @@ public final class OurCandidate implements Candidate {
         ElectionSettings settings = settings(lease, identity, timings);
         KubernetesClient client = MockApiServer.client(proxy.url(), namespace);
         // The store talks through this client's HTTP client, which must stay open while the store is used.
-        KubernetesLeaseStore store = new KubernetesLeaseStore(client, namespace, settings.requestTimeout());
+        KubernetesLeaseStore store = new KubernetesLeaseStore(client, namespace, lease, settings.requestTimeout());
         this.storeResources = () -> {
             store.close();
             client.close();

@@ -78,7 +78,8 @@ public final class SpreadCandidate implements Candidate {
             KubernetesClient client =
                     MockApiServer.client(url, builder.namespace, identity, builder.vertx, "k8s-client-" + identity);
             // Both stores talk through the client's HTTP client: it stays open while they are used.
-            KubernetesLeaseStore kubernetesLeases = new KubernetesLeaseStore(client, builder.namespace, requestTimeout);
+            KubernetesLeaseStore kubernetesLeases =
+                    new KubernetesLeaseStore(client, builder.namespace, builder.group, requestTimeout);
             KubernetesPresenceStore kubernetesPresence =
                     new KubernetesPresenceStore(client, builder.namespace, builder.group, requestTimeout);
             owned.add(kubernetesPresence);

@@ -36,7 +36,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * a release's successor are kept in the annotations {@code leaderpod.dev/application},
  * {@code leaderpod.dev/fencing-token} and {@code leaderpod.dev/successor} ({@link LeaseObjects}).
  *
- * <p>The Role this store needs in its namespace: {@value #RBAC_RULE}.
+ * <p>Watches. A store given the application's election group (its default lease name: {@link
+ * #KubernetesLeaseStore(KubernetesClient, String, String, Duration)}, as the auto-configuration makes it) labels every
+ * Lease it writes {@code leaderpod.dev/election-of=<group>} and watches all the Leases it is asked to watch over one
+ * WebSocket, selected by that label ({@link SharedLeaseWatch}): one watch connection per store, whatever the number of
+ * elections. A Lease this store knows to lack the label (last written by a version before the label, or by another
+ * tool) is watched on its own until it is labelled; its next write by this store labels it. A store made without a
+ * group labels nothing and watches each Lease on a WebSocket of its own, as before the label.
+ *
+ * <p>The Role this store needs in its namespace: {@value #RBAC_RULE}. A watch by label selector, like a watch of one
+ * Lease, is the {@code watch} verb on {@code leases}; unlike it, a Role that lists {@code resourceNames} does not allow
+ * it.
  */
 public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
 
@@ -51,6 +61,10 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
     private final String namespace;
     private final NewestLeases newest = new NewestLeases();
     private final Set<LeaseWatchSession> watches = ConcurrentHashMap.newKeySet();
+    /** The label value of the election group, or null: no label, a WebSocket per watched Lease. */
+    private final String electionLabel;
+    /** The one WebSocket of every watch, when there is a group. */
+    private final SharedLeaseWatch shared;
 
     /**
      * A store on the Leases of {@code namespace}.
@@ -60,6 +74,31 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
      * @param requestTimeout the bound on each get, create and update, and on the start of a watch
      */
     public KubernetesLeaseStore(KubernetesClient client, String namespace, Duration requestTimeout) {
+        this(client, namespace, null, requestTimeout, SharedLeaseWatch.START_SPACING);
+    }
+
+    /**
+     * A store on the Leases of {@code namespace} for the elections of the application whose default lease is {@code
+     * leaseName}: it labels the Leases it writes {@code leaderpod.dev/election-of=<leaseName>} and watches them all
+     * over one WebSocket.
+     *
+     * @param client the client whose HTTP client the store's requests and watches go through; the store does not
+     *     close it, and stops working when it is closed
+     * @param leaseName the application's default lease name ({@code leader.lease-name}); its named elections' Leases
+     *     are in its group too
+     * @param requestTimeout the bound on each get, create and update, and on the start of a watch
+     */
+    public KubernetesLeaseStore(KubernetesClient client, String namespace, String leaseName, Duration requestTimeout) {
+        this(client, namespace, requireGroup(leaseName), requestTimeout, SharedLeaseWatch.START_SPACING);
+    }
+
+    /** For tests: also how long a failed start of the shared watch keeps others from trying again. */
+    KubernetesLeaseStore(
+            KubernetesClient client,
+            String namespace,
+            String leaseName,
+            Duration requestTimeout,
+            Duration sharedWatchStartSpacing) {
         Objects.requireNonNull(client, "client");
         if (namespace == null || namespace.isBlank()) {
             throw new IllegalArgumentException("namespace must not be empty");
@@ -76,6 +115,18 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
                 serialization, namespace, RBAC_RULE, client.getMasterUrl().toString(), requestTimeout);
         this.api = new LeaseApi(
                 BoundedHttp.derivedFrom(client, requestTimeout, failures), client.getMasterUrl(), namespace);
+        this.electionLabel = leaseName == null ? null : LeaseObjects.electionLabelValue(leaseName);
+        this.shared = leaseName == null
+                ? null
+                : new SharedLeaseWatch(
+                        this, api, serialization, failures, namespace, leaseName, sharedWatchStartSpacing);
+    }
+
+    private static String requireGroup(String leaseName) {
+        if (leaseName == null || leaseName.isBlank()) {
+            throw new IllegalArgumentException("leaseName must not be empty");
+        }
+        return leaseName;
     }
 
     @Override
@@ -94,12 +145,12 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
     @Override
     public VersionedLease create(String name, LeaseRecord record) {
         Objects.requireNonNull(record, "record");
-        GenericKubernetesResource lease = LeaseObjects.write(
+        GenericKubernetesResource lease = labelled(LeaseObjects.write(
                 LeaseObjects.newLease(new ObjectMetaBuilder()
                         .withName(name)
                         .withNamespace(namespace)
                         .build()),
-                record);
+                record));
         Reply reply = api.post(name, serialization.asJson(lease));
         if (reply.code() == 409) {
             throw new LeaseConflictException(describe(name) + " already exists", rejected("create", name, reply));
@@ -115,7 +166,7 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
         Objects.requireNonNull(record, "record");
         // Never null: a PUT without a resourceVersion overwrites whatever is there.
         Objects.requireNonNull(expectedVersion, "expectedVersion");
-        String json = serialization.asJson(LeaseObjects.write(leaseToReplace(name, expectedVersion), record));
+        String json = serialization.asJson(labelled(LeaseObjects.write(leaseToReplace(name, expectedVersion), record)));
         // One PUT with metadata.resourceVersion = expectedVersion, not retried: a 409 is the answer.
         Reply reply = api.put(name, json);
         if (reply.code() == 409) {
@@ -137,10 +188,21 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
      * before this method returns. A watch that breaks later is reported the same way: this store does not
      * reconnect, the elector does (docs/design.md, "Watch to be fast, poll to be right"). A failed start costs no
      * thread: an abandoned start is cancelled.
+     *
+     * <p>With an election group, the watch joins the store's one WebSocket ({@link SharedLeaseWatch}): the first
+     * watch opens it, later ones join it at once (a failure to open it is then reported to them later, through
+     * {@link LeaseWatcher#onClose}). A Lease known to lack the group's label is watched on a WebSocket of its own.
      */
     @Override
     public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
         Objects.requireNonNull(watcher, "watcher");
+        if (shared != null) {
+            GenericKubernetesResource known = newest.get(name);
+            if (known == null || LeaseObjects.isLabelledElection(known, electionLabel)) {
+                return Optional.of(shared.watch(name, watcher));
+            }
+            // Written last without the label: the shared watch does not see it until it is labelled.
+        }
         LeaseWatchSession session = new LeaseWatchSession(this, name, watcher, serialization);
         watches.add(session);
         try {
@@ -160,6 +222,9 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
     @Override
     public void close() {
         api.close();
+        if (shared != null) {
+            shared.close();
+        }
         watches.forEach(LeaseWatchSession::close);
     }
 
@@ -183,7 +248,17 @@ public class KubernetesLeaseStore implements LeaseStore, AutoCloseable {
         return failures.rejected(describe(name), verb, reply.code(), reply.body());
     }
 
+    // A write of a store with a group carries the group's label, whatever the Lease had.
+    private GenericKubernetesResource labelled(GenericKubernetesResource lease) {
+        return electionLabel == null ? lease : LeaseObjects.labelElection(lease, electionLabel);
+    }
+
     // --- what the watch tells
+
+    /** The newest object of the Lease this store knows, or null. */
+    GenericKubernetesResource newest(String name) {
+        return newest.get(name);
+    }
 
     VersionedLease watchedChange(String name, GenericKubernetesResource lease) {
         VersionedLease versioned = toVersionedLease(name, lease);

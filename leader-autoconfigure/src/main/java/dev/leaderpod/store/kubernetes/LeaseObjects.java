@@ -29,9 +29,14 @@ import java.util.Map;
  *       takes the larger of the two, so the token neither saturates nor goes down when someone resets the spec
  *       field; a Lease without the annotation (written by something else) reads as its spec says.
  * </ul>
+ *
+ * <p>One label, {@value #ELECTION_LABEL}, names the application's election group (its default lease name, as a label
+ * value: {@link ShortNames#labelValue}) on every Lease a store that knows the group writes, so that one watch by that
+ * label sees every election of the application (docs/design.md, "Watch to be fast, poll to be right").
  */
 final class LeaseObjects {
 
+    static final String ELECTION_LABEL = "leaderpod.dev/election-of";
     static final String APPLICATION_ANNOTATION = "leaderpod.dev/application";
     static final String FENCING_TOKEN_ANNOTATION = "leaderpod.dev/fencing-token";
     static final String SUCCESSOR_ANNOTATION = "leaderpod.dev/successor";
@@ -95,6 +100,34 @@ final class LeaseObjects {
         put(annotations, SUCCESSOR_ANNOTATION, emptyToNull(record.successor()));
         metadata.setAnnotations(annotations.isEmpty() ? null : annotations);
         return lease;
+    }
+
+    /** The value of {@value #ELECTION_LABEL} on the Leases of the elections whose default lease is {@code group}. */
+    static String electionLabelValue(String group) {
+        return ShortNames.labelValue(group);
+    }
+
+    /** The label selector of the Leases of the elections whose default lease is {@code group}. */
+    static String electionSelector(String group) {
+        return ELECTION_LABEL + "=" + electionLabelValue(group);
+    }
+
+    /** Labels {@code lease} with {@value #ELECTION_LABEL}{@code =labelValue}, keeping its other labels. */
+    static GenericKubernetesResource labelElection(GenericKubernetesResource lease, String labelValue) {
+        ObjectMeta metadata = lease.getMetadata();
+        Map<String, String> labels =
+                metadata.getLabels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(metadata.getLabels());
+        labels.put(ELECTION_LABEL, labelValue);
+        metadata.setLabels(labels);
+        return lease;
+    }
+
+    /** Whether {@code lease} carries {@value #ELECTION_LABEL}{@code =labelValue}. */
+    static boolean isLabelledElection(GenericKubernetesResource lease, String labelValue) {
+        ObjectMeta metadata = lease.getMetadata();
+        return metadata != null
+                && metadata.getLabels() != null
+                && labelValue.equals(metadata.getLabels().get(ELECTION_LABEL));
     }
 
     /** The record {@code lease} holds; never fails on content in an unexpected form. */

@@ -8,8 +8,10 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.Optional;
 
 /**
- * One watch of one Lease for the elector ({@link WatchSocket}): every change of the Lease, and its deletion as empty,
- * after the store kept the object it was told of ({@link NewestLeases}).
+ * One watch of one Lease for the elector, on a WebSocket of its own ({@link WatchSocket}): every change of the Lease,
+ * and its deletion as empty, after the store kept the object it was told of ({@link NewestLeases}). A store without an
+ * election group watches every Lease so; a store with one, only a Lease known to lack the group's label (the others
+ * share {@link SharedLeaseWatch}).
  */
 final class LeaseWatchSession extends WatchSocket {
 

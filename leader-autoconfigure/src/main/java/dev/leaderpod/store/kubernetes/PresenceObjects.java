@@ -1,17 +1,12 @@
 package dev.leaderpod.store.kubernetes;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import dev.leaderpod.core.Presence;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -63,10 +58,8 @@ final class PresenceObjects {
     private static final String SPEC = "spec";
     private static final String HOLDER_IDENTITY = "holderIdentity";
     private static final String RENEW_TIME = "renewTime";
-    private static final int LONGEST_LABEL = 63;
     private static final int LONGEST_NAME = 253;
     private static final String NAME_INFIX = "-candidate-";
-    private static final int HASH_DIGITS = 10;
 
     // metav1.MicroTime as the API server writes it.
     private static final DateTimeFormatter MICRO_TIME =
@@ -76,17 +69,18 @@ final class PresenceObjects {
 
     /** The name of the Lease of {@code identity}'s announcement among the candidates of {@code leaseName}. */
     static String objectName(String leaseName, String identity) {
-        return namePrefix(leaseName) + hash(identity);
+        return namePrefix(leaseName) + ShortNames.hash(identity);
     }
 
     /** What the names of the Leases of the candidates of {@code leaseName} start with. */
     static String namePrefix(String leaseName) {
-        return shortened(leaseName, LONGEST_NAME - NAME_INFIX.length() - HASH_DIGITS) + NAME_INFIX;
+        return ShortNames.shortened(leaseName, LONGEST_NAME - NAME_INFIX.length() - ShortNames.HASH_DIGITS)
+                + NAME_INFIX;
     }
 
     /** The value of {@value #GROUP_LABEL} on the announcements of the candidates of {@code leaseName}. */
     static String groupLabel(String leaseName) {
-        return shortened(leaseName, LONGEST_LABEL);
+        return ShortNames.labelValue(leaseName);
     }
 
     /** The label selector of the group of {@code leaseName}. */
@@ -173,27 +167,5 @@ final class PresenceObjects {
                         && !identity.isEmpty()
                 ? identity
                 : null;
-    }
-
-    // The name itself if it fits in {@code room}, else its start, '-' and a hash of the whole name.
-    private static String shortened(String name, int room) {
-        if (name.length() <= room) {
-            return name;
-        }
-        String start = name.substring(0, room - 1 - HASH_DIGITS);
-        int end = start.length();
-        while (end > 0 && !Character.isLetterOrDigit(start.charAt(end - 1))) {
-            end--; // '-' or '.' may not end a label value, nor precede the '-'
-        }
-        return start.substring(0, end) + "-" + hash(name);
-    }
-
-    private static String hash(String text) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(UTF_8));
-            return HexFormat.of().formatHex(digest).substring(0, HASH_DIGITS);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
     }
 }

@@ -284,6 +284,40 @@ class LeaseObjectsTest {
         assertThat(copy.getMetadata().getLabels()).containsEntry("app", "billing");
     }
 
+    // --- the election group's label
+
+    @Test
+    void theElectionLabelNamesTheGroupKeepsOtherLabelsAndLeavesTheKeptObjectAlone() {
+        GenericKubernetesResource original = written(FULL);
+        original.getMetadata().setLabels(new java.util.LinkedHashMap<>(Map.of("app", "billing")));
+        String before = JSON.asJson(original);
+
+        GenericKubernetesResource labelled =
+                LeaseObjects.labelElection(LeaseObjects.copy(original), LeaseObjects.electionLabelValue("billing"));
+
+        assertThat(labelled.getMetadata().getLabels())
+                .containsEntry("app", "billing")
+                .containsEntry("leaderpod.dev/election-of", "billing");
+        assertThat(LeaseObjects.isLabelledElection(labelled, "billing")).isTrue();
+        assertThat(LeaseObjects.isLabelledElection(labelled, "jobs")).isFalse();
+        assertThat(LeaseObjects.isLabelledElection(original, "billing")).isFalse();
+        assertThat(JSON.asJson(original)).isEqualTo(before);
+        assertThat(LeaseObjects.electionSelector("billing")).isEqualTo("leaderpod.dev/election-of=billing");
+    }
+
+    @Test
+    void aGroupLongerThanALabelValueIsLabelledByItsStartAndAHash() {
+        String group = "a".repeat(70) + ".example";
+
+        String value = LeaseObjects.electionLabelValue(group);
+
+        assertThat(value)
+                .hasSize(63)
+                .startsWith("a".repeat(52) + "-")
+                .matches("([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]");
+        assertThat(value).isNotEqualTo(LeaseObjects.electionLabelValue("a".repeat(70) + ".example.org"));
+    }
+
     private static GenericKubernetesResource written(LeaseRecord record) {
         return LeaseObjects.write(
                 LeaseObjects.newLease(new ObjectMetaBuilder()

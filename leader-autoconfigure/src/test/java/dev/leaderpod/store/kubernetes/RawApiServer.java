@@ -90,6 +90,13 @@ final class RawApiServer implements AutoCloseable {
         }
     }
 
+    /** Closes every upgraded connection at once, without a close frame: a connection that broke. */
+    void breakWebSockets() throws IOException {
+        for (Connection connection : webSockets) {
+            connection.close();
+        }
+    }
+
     /** Upgraded connections still open. */
     int openWebSockets() {
         return (int) webSockets.stream().filter(c -> !c.closed).count();
@@ -270,6 +277,50 @@ final class RawApiServer implements AutoCloseable {
                 out.flush();
             }
             webSockets.add(this);
+        }
+
+        /**
+         * After {@link #acceptWebSocket}: reads the client's frames until it sends a close frame (then returns true and
+         * closes the connection), drops the connection, the server closes, or {@code limitMillis} pass.
+         */
+        boolean awaitClientClose(long limitMillis) throws IOException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMillis);
+            socket.setSoTimeout(50);
+            InputStream in = socket.getInputStream();
+            try {
+                while (!RawApiServer.this.closed && !closed && System.nanoTime() < deadline) {
+                    int first;
+                    try {
+                        first = in.read();
+                    } catch (java.net.SocketTimeoutException e) {
+                        continue; // nothing yet
+                    }
+                    if (first == -1) {
+                        return false;
+                    }
+                    socket.setSoTimeout(5_000); // the rest of the frame follows
+                    int second = in.read();
+                    long length = second & 0x7f;
+                    if (length == 126) {
+                        length = (in.read() << 8) | in.read();
+                    } else if (length == 127) {
+                        length = 0;
+                        for (int i = 0; i < 8; i++) {
+                            length = (length << 8) | in.read();
+                        }
+                    }
+                    in.readNBytes(((second & 0x80) != 0 ? 4 : 0) + (int) length); // mask and payload
+                    socket.setSoTimeout(50);
+                    if ((first & 0x0f) == 0x8) {
+                        return true;
+                    }
+                }
+                return false;
+            } catch (SocketException e) {
+                return false; // reset by the client, or closed here
+            } finally {
+                close();
+            }
         }
 
         /** One unmasked, unfragmented text frame, as a server sends them. */
