@@ -274,6 +274,10 @@ final class ElectionLog {
         log.info("{} no longer stands for {}: handing leadership over", identity, described);
     }
 
+    void notStandingWhenTermWouldStart() {
+        log.info("{} no longer stands for {}: its write landed but starts no term", identity, described);
+    }
+
     void released(String successor) {
         if (successor == null) {
             log.info("{} released {}", identity, described);

@@ -727,6 +727,13 @@ public final class LeaseElector implements Leadership {
                 holdEndsAtNanos = unconfirmed.termAtNanos();
                 log.holding(Duration.ofNanos(observed.absenceWaitNanos()));
                 finishCycle(settings.retryPeriod().toNanos());
+            } else if (!candidacy.standing()) {
+                // It stopped standing while the write was in flight (standingChanged() found no term to hand over):
+                // the write landed but starts nothing. The lease is left as an earlier write of ours: taken back
+                // (a new term) once it stands again, else waited out by the others.
+                onOwnWrite(out.value(), sentAt);
+                log.notStandingWhenTermWouldStart();
+                finishCycle(followerDelay());
             } else {
                 onOwnWrite(out.value(), sentAt);
                 startTerm(out.value(), sentAt, previous, how);
@@ -765,6 +772,11 @@ public final class LeaseElector implements Leadership {
                     } else if (out.failed()) {
                         unconfirmed = created; // try again; if it cannot be renewed, others take it after expiry
                         failCycle(out);
+                    } else if (last && !candidacy.standing()) {
+                        // It stopped standing during the hold's last write: no term; it stops holding (1b).
+                        onOwnWrite(out.value(), sentAt);
+                        log.notStandingWhenTermWouldStart();
+                        finishCycle(followerDelay());
                     } else if (last) {
                         onOwnWrite(out.value(), sentAt);
                         startTerm(out.value(), sentAt, created.previous(), created.how());

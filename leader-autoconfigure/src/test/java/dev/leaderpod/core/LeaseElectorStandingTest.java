@@ -174,6 +174,51 @@ class LeaseElectorStandingTest {
     }
 
     /**
+     * A candidacy that stops standing while the write that would start its term is in flight: told, the elector finds
+     * no term to hand over, so the answer itself must check (the ConfigMap migration's claim flips standing inside
+     * that very write). The write landed; no term starts; standing again, it takes the lease back with a new term.
+     */
+    @Test
+    void aCandidateThatStopsStandingWhileTheWriteThatWouldStartItsTermIsInFlightStartsNoTerm() {
+        shared.create(LEASE, new LeaseRecord("", Duration.ofSeconds(1), null, null, 3L)); // a release: free at once
+        Candidate a = candidate("a", true);
+        a.store.afterWrite(() -> {
+            a.standing = false;
+            a.elector.standingChanged();
+        });
+
+        a.start();
+        advance(Duration.ofSeconds(5));
+
+        assertThat(a.events).as("no term started").isEmpty();
+        assertThat(shared.get(LEASE).orElseThrow().record().holderIdentity()).isEqualTo("a");
+
+        a.store.afterWrite(() -> {});
+        a.standing = true;
+        a.elector.standingChanged();
+        advance(STEP);
+        assertThat(a.events).containsExactly("granted:5");
+    }
+
+    /** The same for the last write of the hold of a lease this candidate created: it starts no term. */
+    @Test
+    void aCandidateThatStopsStandingDuringTheLastWriteOfItsHoldStartsNoTerm() {
+        shared.create(LEASE, new LeaseRecord("gone", LEASE_DURATION, null, null, 3L));
+        shared.delete(LEASE); // it existed: a creator must hold it a lease duration before leading
+        Candidate a = candidate("a", true).start();
+        advance(LEASE_DURATION.minus(Duration.ofMillis(500)));
+        assertThat(a.events).isEmpty();
+        a.store.afterWrite(() -> {
+            a.standing = false;
+            a.elector.standingChanged();
+        });
+
+        advance(Duration.ofSeconds(5));
+
+        assertThat(a.events).as("the hold's last write started no term").isEmpty();
+    }
+
+    /**
      * A candidacy may change before its elector starts (the ConfigMap migration reads its record when the context
      * builds the elector): telling the elector then is a no-op, not a failure, and the start looks at everything.
      */
