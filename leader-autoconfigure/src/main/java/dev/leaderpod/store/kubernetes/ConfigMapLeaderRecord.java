@@ -21,6 +21,9 @@ public record ConfigMapLeaderRecord(
     /** Beside the old pods' key: which candidate of ours wrote the entry, as {@code <pod>/<identity>}. */
     private static final String HOLDER_KEY_PREFIX = "leaderpod.dev.holder.";
 
+    /** And the uid of that pod, so that a Pod recreated under the same name is not taken for it. */
+    private static final String HOLDER_UID_KEY_PREFIX = "leaderpod.dev.holder-uid.";
+
     public ConfigMapLeaderRecord {
         requireText(namespace, "namespace");
         requireText(name, "name");
@@ -40,6 +43,11 @@ public record ConfigMapLeaderRecord(
      */
     String holderKey() {
         return HOLDER_KEY_PREFIX + role;
+    }
+
+    /** Our key for the uid of the pod that {@link #holderKey()} names. */
+    String holderUidKey() {
+        return HOLDER_UID_KEY_PREFIX + role;
     }
 
     /** The record as logs and failures name it. */

@@ -7,6 +7,7 @@ import dev.leaderpod.store.kubernetes.BoundedHttp.Reply;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
@@ -34,22 +35,29 @@ final class ConfigMapLeaders {
     private static final String JSON = "application/json";
 
     /** What a read found: the ConfigMap (null if there is none), and what the role's keys say. */
-    record Entry(ConfigMap configMap, String leaderPod, String holder) {
+    record Entry(ConfigMap configMap, String leaderPod, String holder, String holderUid) {
 
         static Entry of(ConfigMap configMap, ConfigMapLeaderRecord record) {
             Map<String, String> data = configMap == null ? null : configMap.getData();
             String leader = data == null ? null : data.get(record.leaderKey());
             String holder = data == null ? null : data.get(record.holderKey());
-            return new Entry(configMap, leader == null || leader.isBlank() ? null : leader, holder);
+            String uid = data == null ? null : data.get(record.holderUidKey());
+            return new Entry(configMap, leader == null || leader.isBlank() ? null : leader, holder, uid);
         }
 
         boolean exists() {
             return configMap != null;
         }
 
-        /** Whether the entry names a leader that one of our candidates wrote: the Lease decides whether it leads. */
-        boolean writtenByUs() {
-            return leaderPod != null && holder != null && holder.startsWith(leaderPod + "/");
+        /**
+         * Whether one of our candidates wrote the entry on the pod it names: our key names that pod, and, if it has a
+         * uid, that pod's uid is {@code podUid} (a pod recreated under the same name is another).
+         */
+        boolean writtenByUs(String podUid) {
+            return leaderPod != null
+                    && holder != null
+                    && holder.startsWith(leaderPod + "/")
+                    && (holderUid == null || holderUid.equals(podUid));
         }
 
         /** Whether the entry names {@code pod}, written by our candidate {@code identity}. */
@@ -58,14 +66,26 @@ final class ConfigMapLeaders {
         }
     }
 
-    /** What a pod's object says of the process in it. */
-    enum PodState {
+    /** What a pod's object says of the process in it, and the pod's uid (null when absent). */
+    record PodState(Phase phase, String uid) {
+
+        static final PodState GONE = new PodState(Phase.ABSENT, null);
+
+        /** Whether its process may be running, Ready or not. */
+        boolean running() {
+            return phase == Phase.READY || phase == Phase.NOT_READY;
+        }
+    }
+
+    enum Phase {
         /** No such pod: its process has ended (Kubernetes removes the object once its containers have stopped). */
         ABSENT,
         /** The pod's containers have all ended for good (phase Succeeded or Failed). */
         FINISHED,
-        /** Anything else: its process may be running, Ready or not. */
-        RUNNING
+        /** Running, its Ready condition not True. */
+        NOT_READY,
+        /** Running and Ready: the old pods follow a leader on it. */
+        READY
     }
 
     private final KubernetesClient client;
@@ -120,7 +140,7 @@ final class ConfigMapLeaders {
      *
      * @throws LeaseConflictException somebody wrote the ConfigMap since {@code base} (or created it)
      */
-    Entry claim(Entry base, String pod, String identity) {
+    Entry claim(Entry base, String pod, String podUid, String identity) {
         ConfigMapBuilder builder = base.exists()
                 ? new ConfigMapBuilder(base.configMap())
                 : new ConfigMapBuilder()
@@ -132,6 +152,7 @@ final class ConfigMapLeaders {
                         .endMetadata();
         ConfigMap claimed = builder.addToData(record.leaderKey(), pod)
                 .addToData(record.holderKey(), pod + "/" + identity)
+                .addToData(record.holderUidKey(), podUid)
                 .build();
         String verb = base.exists() ? "update" : "create";
         var request = configMaps.request(base.exists() ? configMapsUrl + "/" + encode(record.name()) : configMapsUrl);
@@ -152,14 +173,23 @@ final class ConfigMapLeaders {
         String subject = "Pod " + podNamespace + "/" + name;
         Reply reply = pods.send(pods.request(podsUrl + encode(name)).build(), subject, "get");
         if (reply.code() == 404) {
-            return PodState.ABSENT;
+            return PodState.GONE;
         }
         if (reply.code() != 200) {
             throw podFailures.rejected(subject, "get", reply.code(), reply.body());
         }
         Pod pod = unmarshal(reply, Pod.class, "get");
-        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        return "Succeeded".equals(phase) || "Failed".equals(phase) ? PodState.FINISHED : PodState.RUNNING;
+        String uid = pod.getMetadata() == null ? null : pod.getMetadata().getUid();
+        PodStatus status = pod.getStatus();
+        String phase = status == null ? null : status.getPhase();
+        if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+            return new PodState(Phase.FINISHED, uid);
+        }
+        boolean ready = status != null
+                && status.getConditions() != null
+                && status.getConditions().stream()
+                        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+        return new PodState(ready ? Phase.READY : Phase.NOT_READY, uid);
     }
 
     /**

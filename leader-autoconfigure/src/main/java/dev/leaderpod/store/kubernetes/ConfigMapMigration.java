@@ -9,6 +9,7 @@ import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.VersionedLease;
 import dev.leaderpod.store.kubernetes.ConfigMapLeaders.Entry;
+import dev.leaderpod.store.kubernetes.ConfigMapLeaders.Phase;
 import dev.leaderpod.store.kubernetes.ConfigMapLeaders.PodState;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.Watch;
@@ -16,8 +17,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -30,19 +38,22 @@ import org.slf4j.LoggerFactory;
  * old record, so that the two kinds never lead at once:
  *
  * <ul>
- *   <li>It does not stand ({@link #candidacy}) while the ConfigMap names an old leader whose pod still exists, nor,
- *       after an old leader removed its name (the old code's revoke), until that pod is gone, at most
- *       {@code releaseGrace}. An entry one of ours wrote (our key names the same pod) is left to the Lease.
- *   <li>Before a term starts, the write that starts it ({@link #store}) first checks the record again, then writes the
- *       Lease, then writes its own pod's name in the ConfigMap on top of the version it read — a compare-and-set, as
- *       the old pods' own writes are. Only when both landed does the term start; a lost ConfigMap write is a lost race
- *       (the Lease write is left to expire). The old pods then follow this candidate while its pod is Ready.
- *   <li>A leader that finds the ConfigMap naming another stops standing, and so hands over at once. Each renew reads
- *       the record again after it landed, beside the watch.
+ *   <li>It does not stand ({@link #candidacy}) while its own pod is not Ready (the old pods would take over from it at
+ *       once), while the ConfigMap names an old leader whose pod still exists, nor, once the record names nobody, until
+ *       the last old leader's pod is gone, at most a retry period. An entry one of ours wrote on the pod it names (our
+ *       keys name that pod and its uid) is left to the Lease.
+ *   <li>A write that may start a term ({@link #store}) first judges the record (read again unless a read of less than
+ *       a retry period ago stands), then writes the Lease, then writes its own pod's name into the ConfigMap on top of
+ *       the version it judged — a compare-and-set, as the old pods' own writes are. Only when both landed does the
+ *       write answer; a lost ConfigMap write is a lost race (an acquired Lease is released again).
+ *   <li>A leader that finds the ConfigMap naming another, or its own pod not Ready, stops standing, and so hands over at
+ *       once. Each write of a term whose record names this candidate reads the record again after it landed, waiting
+ *       for that read as long as the elector's bound on the call allows.
  * </ul>
  *
- * It reads the record every retry period while it does not stand and every lease duration otherwise, and watches the
- * ConfigMap and the old leader's pod to react within milliseconds. A release leaves the ConfigMap naming the pod: the
+ * Judgements are applied in the order their reads were sent, so a late answer never undoes a newer one. It reads the
+ * record every retry period while it does not stand and every lease duration otherwise, and watches the ConfigMap, its
+ * own pod and the old leader's pod to react within milliseconds. A release leaves the ConfigMap naming the pod: the
  * new candidates take the released Lease; the old pods take over once that pod stops being Ready.
  */
 public final class ConfigMapMigration implements AutoCloseable {
@@ -52,7 +63,10 @@ public final class ConfigMapMigration implements AutoCloseable {
     /** The Role rules a migration needs besides the Lease store's. */
     public static final String RBAC_RULES = ConfigMapLeaders.CONFIG_MAP_RULE + "; " + ConfigMapLeaders.POD_RULE;
 
-    private static final long NOT_RELEASED = Long.MIN_VALUE;
+    private static final long NOT_SET = Long.MIN_VALUE;
+
+    /** A judgement of the record: what was read, why this candidate may not lead (null: it may), and when. */
+    private record View(Entry entry, String blocker, long judgedAtNanos) {}
 
     private final ConfigMapLeaders leaders;
     private final String pod;
@@ -60,26 +74,29 @@ public final class ConfigMapMigration implements AutoCloseable {
     private final ElectionRuntime runtime;
     private final Duration retryPeriod;
     private final Duration leaseDuration;
-    private final Duration releaseGrace;
+    private final long callBudgetNanos;
+    /** The clock of the wait on a record that names nobody (a test's can be moved); calls are timed by the system's. */
     private final LongSupplier nanoTime;
+
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private final AtomicLong reads = new AtomicLong();
+    /** Acquire times of Leases this candidate created: never released by a lost claim (their hold protects them). */
+    private final Set<Instant> created = ConcurrentHashMap.newKeySet();
 
     private volatile Runnable standingChanged = () -> {};
-    /** Why this candidate does not stand now; null when it does. */
-    private volatile String blocker = "the ConfigMap leader record has not been read yet";
-    /** The acquire time of the term whose start wrote the record naming this candidate; null if none does. */
-    private volatile Instant claimedTerm;
-
-    private volatile boolean ownPodFound;
+    private volatile View view = new View(null, "the ConfigMap leader record has not been read yet", NOT_SET);
+    private volatile String ownUid;
     private volatile boolean closed;
+    private volatile String lastFailure;
 
     // Guarded by this.
+    private long lastApplied;
     private String oldLeader;
-    private long oldLeaderReleasedAt = NOT_RELEASED;
+    private long freeSinceNanos = NOT_SET;
     private Watch configMapWatch;
+    private Watch ownPodWatch;
     private Watch podWatch;
     private String watchedPod;
-    private volatile String lastFailure;
 
     /**
      * @param client the application's client, through whose HTTP client the requests go
@@ -110,6 +127,7 @@ public final class ConfigMapMigration implements AutoCloseable {
                 runtime,
                 retryPeriod,
                 leaseDuration,
+                requestTimeout,
                 System::nanoTime);
     }
 
@@ -120,6 +138,7 @@ public final class ConfigMapMigration implements AutoCloseable {
             ElectionRuntime runtime,
             Duration retryPeriod,
             Duration leaseDuration,
+            Duration requestTimeout,
             LongSupplier nanoTime) {
         this.leaders = leaders;
         this.pod = requireText(pod, "pod");
@@ -127,16 +146,17 @@ public final class ConfigMapMigration implements AutoCloseable {
         this.runtime = Objects.requireNonNull(runtime, "runtime");
         this.retryPeriod = retryPeriod;
         this.leaseDuration = leaseDuration;
-        this.releaseGrace = retryPeriod;
+        // The elector abandons a store call after 1.25 request timeouts: answer well within that.
+        this.callBudgetNanos = requestTimeout.toNanos() * 11 / 10;
         this.nanoTime = nanoTime;
     }
 
-    /** {@code candidacy}, not standing while the old record names a live old leader. */
+    /** {@code candidacy}, not standing while the old record or this candidate's pod forbids leading. */
     public Candidacy candidacy(Candidacy candidacy) {
         return new Candidacy() {
             @Override
             public boolean standing() {
-                return blocker == null && candidacy.standing();
+                return view.blocker() == null && candidacy.standing();
             }
 
             @Override
@@ -151,14 +171,14 @@ public final class ConfigMapMigration implements AutoCloseable {
         };
     }
 
-    /** {@code store}, whose writes that start or hold a term of this candidate also claim the old record first. */
+    /** {@code store}, whose writes naming this candidate also judge and claim the old record. */
     public LeaseStore store(LeaseStore store) {
         return new ClaimingStore(store);
     }
 
     /** Why this candidate does not stand now, or empty when it does. */
     public Optional<String> blocker() {
-        return Optional.ofNullable(blocker);
+        return Optional.ofNullable(view.blocker());
     }
 
     /** Starts reading and watching the record; {@code onStandingChanged} runs (quickly) whenever standing flips. */
@@ -172,8 +192,10 @@ public final class ConfigMapMigration implements AutoCloseable {
         closed = true;
         synchronized (this) {
             closeQuietly(configMapWatch);
+            closeQuietly(ownPodWatch);
             closeQuietly(podWatch);
             configMapWatch = null;
+            ownPodWatch = null;
             podWatch = null;
         }
         leaders.close();
@@ -190,13 +212,12 @@ public final class ConfigMapMigration implements AutoCloseable {
             return;
         }
         try {
-            Entry entry = leaders.read();
-            judged(entry, judge(entry));
+            read();
             lastFailure = null;
             watch();
         } catch (LeaseStoreException e) {
             // The last judgement stands: one that does not stand goes on not standing; a leader goes on under the
-            // Lease's rules, and the next term's start reads the record again.
+            // Lease's rules, and the next write that may start a term judges the record again.
             if (!Objects.equals(lastFailure, e.getMessage())) {
                 lastFailure = e.getMessage();
                 log.warn(
@@ -207,7 +228,7 @@ public final class ConfigMapMigration implements AutoCloseable {
             log.warn("Reading the ConfigMap leader record failed", e);
         } finally {
             if (periodic) {
-                readAgainIn(blocker != null ? retryPeriod : leaseDuration);
+                readAgainIn(view.blocker() != null ? retryPeriod : leaseDuration);
             }
         }
     }
@@ -239,74 +260,115 @@ public final class ConfigMapMigration implements AutoCloseable {
         }
     }
 
-    /**
-     * Why this candidate may not take leadership while the record is {@code entry}; null if it may. Reads pods.
-     */
+    /** Reads and judges the record, and applies the judgement unless a newer read's has been applied; returns it. */
+    private View read() {
+        long order = reads.incrementAndGet();
+        Entry entry = leaders.read();
+        String why = judge(entry);
+        return judged(entry, why, order);
+    }
+
+    /** Why this candidate may not take leadership while the record is {@code entry}; null if it may. Reads pods. */
     private String judge(Entry entry) {
-        if (!ownPodFound) {
-            if (leaders.pod(pod) == PodState.ABSENT) {
-                return "this candidate's pod " + pod + " does not exist, so the old pods would not follow a record"
-                        + " naming it. Set the environment variable POD_NAME from the downward API (fieldRef"
-                        + " metadata.name)";
-            }
-            ownPodFound = true;
+        PodState own = leaders.pod(pod);
+        if (own.phase() == Phase.ABSENT) {
+            return "this candidate's pod " + pod + " does not exist, so the old pods would not follow a record"
+                    + " naming it. Set the environment variable POD_NAME from the downward API (fieldRef"
+                    + " metadata.name)";
         }
+        if (own.phase() != Phase.READY) {
+            return "this candidate's pod " + pod + " is not Ready, and the old pods take over at once from a leader"
+                    + " whose pod is not Ready";
+        }
+        ownUid = own.uid();
         String named = entry.leaderPod();
         if (named == null) {
-            String released = releasedOldLeader();
-            if (released != null && leaders.pod(released) == PodState.RUNNING) {
-                return "the old leader " + released + " removed its name from "
-                        + leaders.record().describe() + "; waiting until its pod has ended, at most "
-                        + releaseGrace.toMillis() + " ms";
-            }
-            forgetOldLeader();
+            return untilFreeLongEnough();
+        }
+        synchronized (this) {
+            freeSinceNanos = NOT_SET;
+        }
+        if (named.equals(pod)) {
+            forgetOldLeader(); // this pod's: this candidate's, or an earlier one's in the same pod (the Lease decides)
             return null;
         }
-        if (named.equals(pod) || entry.writtenByUs()) {
+        PodState namedPod = leaders.pod(named);
+        if (!namedPod.running()) {
+            forgetOldLeader(); // its process has ended
+            return null;
+        }
+        if (entry.writtenByUs(namedPod.uid())) {
             forgetOldLeader(); // ours: the Lease decides who leads
             return null;
         }
-        if (leaders.pod(named) == PodState.RUNNING) {
-            sawOldLeader(named);
-            return leaders.record().describe() + " names " + named
-                    + ", a spring-cloud-kubernetes leader whose pod exists";
-        }
-        forgetOldLeader();
-        return null; // its pod is gone: its process has ended
+        sawOldLeader(named);
+        return leaders.record().describe() + " names " + named + ", a spring-cloud-kubernetes leader whose pod exists"
+                + (entry.holder() != null && entry.holder().startsWith(named + "/")
+                        ? " (recreated since one of ours wrote the entry)"
+                        : "");
     }
 
-    /** The old leader that removed its name less than the grace ago; null if none. */
-    private synchronized String releasedOldLeader() {
-        if (oldLeader == null) {
+    /**
+     * Why a record that names nobody may not be taken yet: an old leader that removes its name (its revoke) tells its
+     * own code only after, so until the last old leader seen here is gone, or the record has named nobody for a retry
+     * period (also when this candidate never saw who named it), it is left alone; unless the name last seen here was
+     * this candidate's own.
+     */
+    private String untilFreeLongEnough() {
+        long now = nanoTime.getAsLong();
+        String last;
+        long since;
+        synchronized (this) {
+            Entry before = view.entry();
+            if (before != null && before.names(pod, identity)) {
+                return null; // the name removed was this candidate's own (by hand): no old leader is stopping
+            }
+            if (freeSinceNanos == NOT_SET) {
+                freeSinceNanos = now;
+            }
+            last = oldLeader;
+            since = freeSinceNanos;
+        }
+        if (last != null && !leaders.pod(last).running()) {
+            forgetOldLeader();
+            return null; // the old leader that removed its name has ended
+        }
+        if (now - since >= retryPeriod.toNanos()) {
             return null;
         }
-        long now = nanoTime.getAsLong();
-        if (oldLeaderReleasedAt == NOT_RELEASED) {
-            oldLeaderReleasedAt = now;
-        }
-        return now - oldLeaderReleasedAt < releaseGrace.toNanos() ? oldLeader : null;
+        return leaders.record().describe() + " names no leader"
+                + (last != null ? "; the old leader " + last + " removed its name and its pod still runs" : "")
+                + ": waiting until it has named nobody for " + retryPeriod.toMillis() + " ms, in case an old leader is"
+                + " still stopping";
     }
 
     private synchronized void sawOldLeader(String name) {
         oldLeader = name;
-        oldLeaderReleasedAt = NOT_RELEASED;
     }
 
     private synchronized void forgetOldLeader() {
         oldLeader = null;
-        oldLeaderReleasedAt = NOT_RELEASED;
     }
 
-    /** Takes {@code why} as the judgement of {@code entry}; tells the elector when standing flipped. */
-    private void judged(Entry entry, String why) {
-        if (!entry.names(pod, identity)) {
-            claimedTerm = null;
+    /**
+     * Takes {@code why} as the judgement of {@code entry}, read as the {@code order}th read, unless a later read's
+     * judgement has been applied; tells the elector when standing flipped. Returns the judgement that stands.
+     */
+    private View judged(Entry entry, String why, long order) {
+        View before;
+        View after;
+        synchronized (this) {
+            before = view;
+            if (order < lastApplied) {
+                return before;
+            }
+            lastApplied = order;
+            after = new View(entry, why, System.nanoTime());
+            view = after;
         }
-        String before = blocker;
-        blocker = why;
-        if ((before == null) != (why == null)) {
+        if ((before.blocker() == null) != (why == null)) {
             if (why == null) {
-                log.info("Taking part in the election again: the ConfigMap leader record names no live old leader"
+                log.info("Taking part in the election again: the ConfigMap leader record lets this candidate lead"
                         + " (leader.migration.config-map)");
             } else {
                 log.info("Not taking leadership while {} (leader.migration.config-map)", why);
@@ -317,24 +379,34 @@ public final class ConfigMapMigration implements AutoCloseable {
                 log.warn("Telling the elector that its standing changed failed", e);
             }
         }
+        return after;
     }
 
-    /** Starts the watches that are not running: the ConfigMap's, and the pod's of the old leader in the way. */
+    /** Starts the watches that are not running: the ConfigMap's, this pod's, and the old leader's pod in the way. */
     private void watch() {
+        boolean needsConfigMapWatch;
+        boolean needsOwnPodWatch;
         String target;
         synchronized (this) {
+            needsConfigMapWatch = configMapWatch == null && !closed;
+            needsOwnPodWatch = ownPodWatch == null && !closed;
             target = oldLeader;
         }
-        Watch started = null;
-        boolean needsConfigMapWatch;
-        synchronized (this) {
-            needsConfigMapWatch = configMapWatch == null && !closed;
-        }
         if (needsConfigMapWatch) {
-            started = startQuietly(() -> leaders.watchConfigMap(this::refreshSoon, this::configMapWatchClosed));
+            Watch started = startQuietly(() -> leaders.watchConfigMap(this::refreshSoon, this::configMapWatchClosed));
             synchronized (this) {
                 if (configMapWatch == null && !closed) {
                     configMapWatch = started;
+                    started = null;
+                }
+            }
+            closeQuietly(started);
+        }
+        if (needsOwnPodWatch) {
+            Watch started = startQuietly(() -> leaders.watchPod(pod, this::refreshSoon, this::ownPodWatchClosed));
+            synchronized (this) {
+                if (ownPodWatch == null && !closed) {
+                    ownPodWatch = started;
                     started = null;
                 }
             }
@@ -359,6 +431,11 @@ public final class ConfigMapMigration implements AutoCloseable {
 
     private synchronized void configMapWatchClosed() {
         configMapWatch = null; // started again by the next read
+        refreshSoon();
+    }
+
+    private synchronized void ownPodWatchClosed() {
+        ownPodWatch = null;
         refreshSoon();
     }
 
@@ -387,66 +464,134 @@ public final class ConfigMapMigration implements AutoCloseable {
         }
     }
 
-    // --- the writes that start a term
+    // --- the writes that may start a term
 
     /**
      * Runs {@code write}, which writes a record naming this candidate, only if the old record lets it lead, and claims
-     * the old record before answering: the answer that starts the term comes only once both landed.
+     * the old record before answering: the answer that may start a term comes only once both landed.
+     *
+     * @param release the release of the Lease {@code write} wrote, for when the claim is lost; null to leave it
      */
-    private VersionedLease guarded(LeaseRecord record, Supplier<VersionedLease> write) {
-        if (record.acquireTime().equals(claimedTerm)) {
-            // A renew of the term that holds the record: it lands whatever the record says now; a record that an old
-            // pod took since makes this candidate stop standing, and so hand over.
+    private VersionedLease guarded(
+            LeaseRecord record,
+            Supplier<VersionedLease> write,
+            java.util.function.Function<VersionedLease, ?> release) {
+        if (closed) {
+            throw new LeaseStoreException(
+                    LeaseStoreException.Kind.OTHER, "The ConfigMap migration has stopped: no term starts");
+        }
+        long start = System.nanoTime();
+        View current = view;
+        if (current.blocker() == null
+                && current.entry() != null
+                && current.entry().names(pod, identity)) {
+            // The record names this candidate: a renew, a hold, or a term taken back. Write, then read the record
+            // again; a record an old pod took since makes this candidate stop standing before the answer, if the
+            // read answers within the call's bound.
             VersionedLease written = write.get();
-            recheck();
+            long w = nanoTime.getAsLong();
+            recheckWithin(start);
+            log.warn(
+                    "DBG fast path write {} ms, recheck wait {} ms",
+                    (w - start) / 1_000_000,
+                    (nanoTime.getAsLong() - w) / 1_000_000);
             return written;
         }
-        Entry entry = leaders.read();
-        String why = judge(entry);
-        judged(entry, why);
-        if (why != null) {
-            throw new LeaseConflictException("Not taking the Lease: " + why);
+        if (current.blocker() != null || start - current.judgedAtNanos() >= retryPeriod.toNanos()) {
+            current = read();
+        }
+        if (current.blocker() != null) {
+            throw new LeaseConflictException("Not taking the Lease: " + current.blocker());
         }
         VersionedLease written = write.get();
-        claim(entry, record.acquireTime());
+        try {
+            claim(current.entry());
+        } catch (LeaseConflictException lost) {
+            if (release != null) {
+                releaseQuietly(release, written);
+            }
+            throw lost;
+        }
         return written;
     }
 
-    /** Reads the record again for a renew; a failure leaves the judgement as it was (the watch and reads go on). */
-    private void recheck() {
+    /** Reads the record again after a write, waiting for the read until the call's budget from {@code start} is spent. */
+    private void recheckWithin(long start) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable recheck = () -> {
+            try {
+                read();
+            } catch (RuntimeException e) {
+                log.debug("Reading the ConfigMap leader record after a write failed", e);
+            } finally {
+                done.complete(null);
+            }
+        };
         try {
-            Entry entry = leaders.read();
-            judged(entry, judge(entry));
-        } catch (LeaseStoreException e) {
-            log.debug("Reading the ConfigMap leader record for a renew failed", e);
+            try {
+                runtime.runBlocking(recheck);
+            } catch (RejectedExecutionException busy) {
+                recheck.run(); // no I/O thread free: read on this one
+            }
+            long left = start + callBudgetNanos - System.nanoTime();
+            if (left > 0) {
+                done.get(left, TimeUnit.NANOSECONDS);
+            }
+        } catch (TimeoutException | ExecutionException e) {
+            // It answers later: the standing it finds is acted on then.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
-    private void claim(Entry entry, Instant term) {
-        if (entry.names(pod, identity)) {
-            claimedTerm = term;
+    /**
+     * Writes this pod's name into the record on top of {@code judged}, the entry whose judgement let it lead. A claim
+     * that conflicts reads and judges once more and tries again if it still may lead.
+     *
+     * @throws LeaseConflictException the record may not be claimed (an old pod came first), or a newer read than the
+     *     claim's found that it may not lead
+     */
+    private void claim(Entry judged) {
+        if (judged.names(pod, identity)) {
             return;
         }
-        if (!entry.exists() && !leaders.record().createIfAbsent()) {
+        if (!judged.exists() && !leaders.record().createIfAbsent()) {
             // The old pods cannot lead without it either (spring.cloud.kubernetes.leader.create-config-map=false).
-            claimedTerm = term;
             return;
         }
-        Entry claimed;
-        try {
-            claimed = leaders.claim(entry, pod, identity);
-        } catch (LeaseConflictException first) {
-            Entry again = leaders.read();
-            String why = judge(again);
-            judged(again, why);
-            if (why != null) {
-                // The Lease write landed but starts nothing: it expires as any unrenewed Lease does.
-                throw new LeaseConflictException("Not taking the Lease: " + why, first);
+        Entry base = judged;
+        for (int attempt = 0; ; attempt++) {
+            long order = reads.incrementAndGet();
+            try {
+                View after = judged(leaders.claim(base, pod, ownUid, identity), null, order);
+                if (after.blocker() != null) {
+                    // A read sent after the claim found an old pod's entry: the claim's answer came late.
+                    throw new LeaseConflictException("Not taking the Lease: " + after.blocker());
+                }
+                return;
+            } catch (LeaseConflictException conflict) {
+                if (attempt > 0) {
+                    throw conflict;
+                }
+                View again = read();
+                if (again.blocker() != null) {
+                    throw new LeaseConflictException("Not taking the Lease: " + again.blocker(), conflict);
+                }
+                if (again.entry().names(pod, identity)) {
+                    return;
+                }
+                base = again.entry();
             }
-            claimed = leaders.claim(again, pod, identity); // a second conflict is a lost race as well
         }
-        judged(claimed, null);
-        claimedTerm = term;
+    }
+
+    /** Releases a Lease whose write landed but whose claim was lost, so that nobody waits for it to expire. */
+    private static void releaseQuietly(java.util.function.Function<VersionedLease, ?> release, VersionedLease written) {
+        try {
+            release.apply(written);
+        } catch (RuntimeException e) {
+            log.debug("Releasing a Lease whose claim of the ConfigMap was lost failed; it expires instead", e);
+        }
     }
 
     /** The Lease store, whose writes naming this candidate go through {@link #guarded}. */
@@ -458,24 +603,44 @@ public final class ConfigMapMigration implements AutoCloseable {
 
         @Override
         public VersionedLease create(String name, LeaseRecord record) {
-            return record.isHeldBy(identity)
-                    ? guarded(record, () -> super.create(name, record))
-                    : super.create(name, record);
+            if (!record.isHeldBy(identity)) {
+                return super.create(name, record);
+            }
+            created.add(record.acquireTime()); // held first: never released by a lost claim
+            return guarded(record, () -> super.create(name, record), null);
         }
 
         @Override
         public VersionedLease update(String name, LeaseRecord record, String expectedVersion) {
-            return record.isHeldBy(identity)
-                    ? guarded(record, () -> super.update(name, record, expectedVersion))
-                    : super.update(name, record, expectedVersion);
+            if (!record.isHeldBy(identity)) {
+                return super.update(name, record, expectedVersion);
+            }
+            return guarded(
+                    record,
+                    () -> super.update(name, record, expectedVersion),
+                    created.contains(record.acquireTime())
+                            ? null
+                            : written -> super.update(name, released(written.record()), written.version()));
         }
 
         @Override
         public VersionedLease createIfNeverExisted(String name, LeaseRecord record) {
             return record.isHeldBy(identity)
-                    ? guarded(record, () -> super.createIfNeverExisted(name, record))
+                    ? guarded(record, () -> super.createIfNeverExisted(name, record), null)
                     : super.createIfNeverExisted(name, record);
         }
+    }
+
+    /** A release of {@code record}: no holder, one second (the elector's own release looks the same). */
+    private static LeaseRecord released(LeaseRecord record) {
+        return new LeaseRecord(
+                "",
+                Duration.ofSeconds(1),
+                record.acquireTime(),
+                record.renewTime(),
+                record.leaseTransitions(),
+                record.application(),
+                null);
     }
 
     private static String requireText(String value, String what) {

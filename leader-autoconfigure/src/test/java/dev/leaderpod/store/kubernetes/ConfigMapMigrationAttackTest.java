@@ -50,7 +50,6 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,8 +61,8 @@ import org.junit.jupiter.api.Test;
  * Fabric8LeadershipController}: a compare-and-set of the role's key, keeping every other key, ours included);
  * {@code it.ConfigMapMigrationAttackITTest} runs their real code where its reaction matters.
  *
- * <p>Tests marked {@code @Disabled("BUG: ...")} show a defect of the current code; the others hold and stay as
- * regression tests.
+ * <p>The findings (each failed on the code as first written, each fixed since) and the attacks that held are kept
+ * as regression tests.
  */
 class ConfigMapMigrationAttackTest {
 
@@ -109,7 +108,7 @@ class ConfigMapMigrationAttackTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Findings: each fails on the current code.
+    // Findings: each failed on the code as first written (docs/design.md, "Migration from the ConfigMap leader").
 
     /**
      * The hold of a created Lease ends with a write that starts the term; the migration treats it as a renew of a term
@@ -120,11 +119,6 @@ class ConfigMapMigrationAttackTest {
      * later, notices it does not stand.
      */
     @Test
-    @Disabled("BUG: the last write of the hold of a created Lease is treated as a renew (ConfigMapMigration.guarded:"
-            + " acquireTime equals claimedTerm, so no read before the write), and its recheck's 'not standing' is"
-            + " dropped by LeaseElector.standingChanged() (no term yet) while hold()'s answer calls startTerm without"
-            + " looking at candidacy.standing(): the term starts although the ConfigMap names a live old leader; two"
-            + " leaders until the next cycle (a retry period)")
     void theWriteThatEndsTheHoldOfACreatedLeaseStartsNoTermOnceAnOldPodHasTakenTheRecord() {
         readyPod("old-1");
         entryOfOurs("new-2", "new-2/new-2-xyz"); // a previous new leader's entry: the Lease decides
@@ -162,10 +156,6 @@ class ConfigMapMigrationAttackTest {
      * Nothing reads the record again for a lease duration unless the leader renews (a retry period).
      */
     @Test
-    @Disabled(
-            "BUG: ConfigMapMigration.claim() ends with judged(claimed, null) on the claim's answer, after a newer read"
-                    + " (the watch's) found that an old pod took the record since: a stale judgement overwrites a fresh one,"
-                    + " the candidate stands again and its term starts while the ConfigMap names a live old leader")
     void aClaimWhoseAnswerArrivesAfterAnOldPodTookTheRecordDoesNotMakeTheCandidateStandAgain() throws Exception {
         readyPod("old-1");
         entryOfOurs("new-2", "new-2/new-2-xyz");
@@ -191,7 +181,9 @@ class ConfigMapMigrationAttackTest {
                         .isPresent());
         assumeTrue(!termStart.isDone(), "the watch's read came before the claim's answer (a loaded machine)");
 
-        termStart.get(15, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> termStart.get(15, TimeUnit.SECONDS))
+                .as("the write that would start the term answers a lost race")
+                .hasCauseInstanceOf(LeaseConflictException.class);
 
         assertThat(configMap().getData()).containsEntry(KEY, "old-1");
         assertThat(migration.blocker())
@@ -209,10 +201,6 @@ class ConfigMapMigrationAttackTest {
      * still run its revocation.
      */
     @Test
-    @Disabled("BUG: the wait after an old leader's removal (ConfigMapMigration.releasedOldLeader) needs the candidate"
-            + " to have seen that leader's name; a candidate whose first read finds the record free (a new pod started"
-            + " during the rollout, or a watch read that coalesced an old pod's acquire and removal) stands and claims"
-            + " at once, while the old leader that just removed its name may still be in its revocation")
     void aCandidateWhoseFirstReadFindsTheRecordFreeWaitsAsForARemovalItDidNotSee() {
         readyPod("old-1");
         // What old-1's revoke left: the ConfigMap without the role's key (another role's key stays).
@@ -252,9 +240,6 @@ class ConfigMapMigrationAttackTest {
      * shows the old code doing so.
      */
     @Test
-    @Disabled("BUG: ConfigMapMigration.judge() checks only that this candidate's Pod exists, not that it is Ready: a"
-            + " candidate whose Pod is not Ready (yet) claims the record, which the old pods (following only a Ready"
-            + " Pod) take from it at once while its term starts: two leaders until it learns by its watch")
     void aCandidateWhosePodIsNotReadyDoesNotClaimTheRecord() {
         client.pods().withName("new-1").delete();
         await().atMost(Duration.ofSeconds(5))
@@ -278,10 +263,6 @@ class ConfigMapMigrationAttackTest {
      * election without the migration leads.
      */
     @Test
-    @Disabled("BUG: ConfigMapMigration.guarded runs up to 3 sequential requests (5 with pod reads and a conflict), each"
-            + " bounded by requestTimeout, inside one elector call bounded by 1.25 x requestTimeout (StoreCalls): with"
-            + " every request answered in 0.68 x requestTimeout every acquire, hold and renew is abandoned although it"
-            + " landed, and the migrated candidate never leads (the same election without the migration does)")
     void aMigratedElectionLeadsWhenEveryRequestIsAnsweredWithinItsTimeout() {
         Duration requestTimeout = Duration.ofMillis(400);
         dispatcher.after = (request, response) -> {
@@ -317,10 +298,6 @@ class ConfigMapMigrationAttackTest {
      * duration (15 s by default) instead of a retry period. Never two leaders; only time without one.
      */
     @Test
-    @Disabled("BUG (cosmetic, latency): after a claim lost to an old pod, the Lease write that landed is left held by"
-            + " this candidate but forgotten by its elector (the conflict makes OwnTerms.lost drop it): once the old"
-            + " leader's pod is gone every new candidate waits for that orphan record to expire, a lease duration."
-            + " Release it (or let the elector keep it as its own) when the claim is lost")
     void afterAClaimLostToAnOldPodTheCandidateLeadsSoonOnceThatPodIsGone() {
         readyPod("old-1");
         entryOfOurs("new-2", "new-2/new-2-xyz");
@@ -676,6 +653,7 @@ class ConfigMapMigrationAttackTest {
                 runtime,
                 settings.retryPeriod(),
                 settings.leaseDuration(),
+                requestTimeout,
                 now::get);
         toClose.add(migration);
         Election election = new Election();
@@ -718,6 +696,7 @@ class ConfigMapMigrationAttackTest {
                 runtime,
                 RETRY,
                 Duration.ofSeconds(1),
+                requestTimeout,
                 now::get);
         toClose.add(migration);
         migration.start(() -> {});

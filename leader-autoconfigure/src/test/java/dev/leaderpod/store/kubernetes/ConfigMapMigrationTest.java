@@ -99,6 +99,7 @@ class ConfigMapMigrationTest {
                         .build())
                 .create();
         ConfigMapMigration migration = started("new-1", "new-1-abcde");
+        seenFreeForARetryPeriod(migration);
         LeaseStore store = migration.store(leases);
 
         store.create(LEASE, held("new-1-abcde"));
@@ -113,6 +114,7 @@ class ConfigMapMigrationTest {
     @Test
     void aMissingConfigMapIsCreatedAsTheOldPodsCreateIt() {
         ConfigMapMigration migration = started("new-1", "new-1-abcde");
+        seenFreeForARetryPeriod(migration);
 
         migration.store(leases).create(LEASE, held("new-1-abcde"));
 
@@ -141,6 +143,7 @@ class ConfigMapMigrationTest {
     void anOldPodThatClaimsTheConfigMapBetweenTheReadAndTheClaimWinsAndNoTermStarts() {
         pod("old-2");
         ConfigMapMigration migration = started("new-1", "new-1-abcde");
+        seenFreeForARetryPeriod(migration);
         // The Lease write runs between the migration's read of the ConfigMap and its claim: an old pod acquires then.
         LeaseStore racing = new ForwardingLeaseStore(leases) {
             @Override
@@ -264,6 +267,7 @@ class ConfigMapMigrationTest {
     @Test
     void aLeaderWhoseConfigMapEntryAnOldPodTookStopsStanding() {
         ConfigMapMigration migration = started("new-1", "new-1-abcde");
+        seenFreeForARetryPeriod(migration);
         migration.store(leases).create(LEASE, held("new-1-abcde"));
         await().atMost(Duration.ofSeconds(10)).until(() -> migration.blocker().isEmpty());
         int before = standingChanges.get();
@@ -286,10 +290,15 @@ class ConfigMapMigrationTest {
                 runtime,
                 RETRY,
                 Duration.ofSeconds(1),
+                Duration.ofSeconds(5),
                 now::get);
         toClose.add(migration);
         LeaseStore store = migration.store(leases);
         LeaseRecord term = held("new-1-abcde");
+        assertThatThrownBy(() -> store.create(LEASE, term)) // the record names nobody: left alone a retry period
+                .isInstanceOf(LeaseConflictException.class)
+                .hasMessageContaining("names no leader");
+        now.addAndGet(RETRY.toNanos());
         VersionedLease created = store.create(LEASE, term);
         assertThat(migration.blocker()).isEmpty();
         pod("old-1");
@@ -322,10 +331,25 @@ class ConfigMapMigrationTest {
                 runtime,
                 RETRY,
                 Duration.ofSeconds(1),
+                Duration.ofSeconds(5),
                 now::get);
         toClose.add(migration);
         migration.start(standingChanges::incrementAndGet);
         return migration;
+    }
+
+    /**
+     * Waits until the migration has judged the free record, then moves its clock a retry period on: a record that
+     * names nobody is left alone that long (an old leader that removed its name may still be stopping).
+     */
+    private void seenFreeForARetryPeriod(ConfigMapMigration migration) {
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> migration
+                        .blocker()
+                        .filter(why -> why.contains("names no leader"))
+                        .isPresent());
+        now.addAndGet(RETRY.toNanos());
+        await().atMost(Duration.ofSeconds(10)).until(() -> migration.blocker().isEmpty());
     }
 
     private void pod(String name) {
@@ -336,6 +360,10 @@ class ConfigMapMigrationTest {
                         .endMetadata()
                         .withNewStatus()
                         .withPhase("Running")
+                        .addNewCondition()
+                        .withType("Ready")
+                        .withStatus("True")
+                        .endCondition()
                         .endStatus()
                         .build())
                 .create();
