@@ -22,7 +22,6 @@ import dev.leaderpod.core.RevocationReason;
 import dev.leaderpod.core.VersionedLease;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -34,8 +33,6 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -81,6 +78,7 @@ class ConfigMapMigrationAttackTest {
 
     private HookedDispatcher dispatcher;
     private KubernetesClient client;
+    private OldPodsWorld world;
     private KubernetesLeaseStore leases;
     private ElectionRuntime runtime;
 
@@ -92,6 +90,7 @@ class ConfigMapMigrationAttackTest {
         server.init();
         toClose.add(server::destroy);
         client = server.createClient();
+        world = new OldPodsWorld(client, KEY);
         toClose.add(client);
         leases = new KubernetesLeaseStore(client, NAMESPACE, Duration.ofSeconds(10));
         toClose.add(leases);
@@ -707,26 +706,6 @@ class ConfigMapMigrationAttackTest {
         pod(name, true);
     }
 
-    /** A running pod whose Ready condition is {@code ready}, as the kubelet reports it. */
-    private void pod(String name, boolean ready) {
-        var pod = new PodBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .endMetadata()
-                .withNewStatus()
-                .withPhase("Running")
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus(ready ? "True" : "False")
-                .endCondition()
-                .endStatus()
-                .build();
-        var created = client.pods().resource(pod).create();
-        if (created.getStatus() == null || created.getStatus().getConditions().isEmpty()) {
-            client.pods().resource(pod).updateStatus();
-        }
-    }
-
     /** An entry one of ours wrote (a previous new leader of this role, which released the Lease). */
     private void entryOfOurs(String pod, String holder) {
         client.configMaps()
@@ -756,32 +735,19 @@ class ConfigMapMigrationAttackTest {
                 .create();
     }
 
-    /** What spring-cloud-kubernetes' acquire writes: its pod's name under the role's key, every other key kept. */
+    private void pod(String name, boolean ready) {
+        world.pod(name, ready);
+    }
+
     private void oldPodWrites(String pod) {
-        ConfigMap existing = client.configMaps().withName("leaders").get();
-        if (existing == null) {
-            client.configMaps()
-                    .resource(new ConfigMapBuilder()
-                            .withNewMetadata()
-                            .withName("leaders")
-                            .endMetadata()
-                            .addToData(KEY, pod)
-                            .build())
-                    .create();
-        } else {
-            client.configMaps()
-                    .resource(new ConfigMapBuilder(existing).addToData(KEY, pod).build())
-                    .lockResourceVersion(existing.getMetadata().getResourceVersion())
-                    .update();
-        }
+        world.oldPodWrites(pod);
     }
 
     private ConfigMap configMap() {
-        return client.configMaps().withName("leaders").get();
+        return world.configMap();
     }
 
     private static LeaseRecord held(String identity) {
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        return new LeaseRecord(identity, Duration.ofSeconds(15), now, now, 1L);
+        return OldPodsWorld.held(identity);
     }
 }

@@ -15,7 +15,6 @@ import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.VersionedLease;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
@@ -48,6 +47,7 @@ class ConfigMapMigrationTest {
     private final AtomicLong now = new AtomicLong();
     private final AtomicInteger standingChanges = new AtomicInteger();
     private KubernetesClient client;
+    private OldPodsWorld world;
     private KubernetesLeaseStore leases;
     private ElectionRuntime runtime;
 
@@ -56,6 +56,7 @@ class ConfigMapMigrationTest {
         KubernetesMockServer server = PreconditionCrudDispatcher.server(new PreconditionCrudDispatcher());
         toClose.add(server::destroy);
         client = server.createClient();
+        world = new OldPodsWorld(client, KEY);
         toClose.add(client);
         leases = new KubernetesLeaseStore(client, NAMESPACE, Duration.ofSeconds(10));
         toClose.add(leases);
@@ -352,54 +353,24 @@ class ConfigMapMigrationTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> migration.blocker().isEmpty());
     }
 
-    private void pod(String name) {
-        client.pods()
-                .resource(new PodBuilder()
-                        .withNewMetadata()
-                        .withName(name)
-                        .endMetadata()
-                        .withNewStatus()
-                        .withPhase("Running")
-                        .addNewCondition()
-                        .withType("Ready")
-                        .withStatus("True")
-                        .endCondition()
-                        .endStatus()
-                        .build())
-                .create();
-    }
-
-    /** What spring-cloud-kubernetes' acquire writes: its pod's name under the role's key, nothing else. */
-    private void oldPodWrites(String pod) {
-        ConfigMap existing = client.configMaps().withName("leaders").get();
-        if (existing == null) {
-            client.configMaps()
-                    .resource(new ConfigMapBuilder()
-                            .withNewMetadata()
-                            .withName("leaders")
-                            .endMetadata()
-                            .addToData(KEY, pod)
-                            .build())
-                    .create();
-        } else {
-            client.configMaps()
-                    .resource(new ConfigMapBuilder(existing).addToData(KEY, pod).build())
-                    .lockResourceVersion(existing.getMetadata().getResourceVersion())
-                    .update();
-        }
-    }
-
-    private ConfigMap configMap() {
-        return client.configMaps().withName("leaders").get();
-    }
-
-    private static LeaseRecord held(String identity) {
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        return new LeaseRecord(identity, Duration.ofSeconds(15), now, now, 1L);
-    }
-
     private static LeaseRecord released() {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         return new LeaseRecord("", Duration.ofSeconds(1), now, now, 1L);
+    }
+
+    private void pod(String name) {
+        world.pod(name, true);
+    }
+
+    private void oldPodWrites(String pod) {
+        world.oldPodWrites(pod);
+    }
+
+    private ConfigMap configMap() {
+        return world.configMap();
+    }
+
+    private static LeaseRecord held(String identity) {
+        return OldPodsWorld.held(identity);
     }
 }
