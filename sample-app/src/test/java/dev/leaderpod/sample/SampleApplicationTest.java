@@ -66,6 +66,11 @@ class SampleApplicationTest {
                 .isEqualTo("leader " + identity + " " + identity + " 0 "
                         + ProcessHandle.current().pid() + " " + app.port + " leading\n");
         assertThat(app.get("/actuator/health/leader-only").statusCode()).isEqualTo(200);
+        // What the starter's dependency set would add unasked is kept out (README, "What the starter adds").
+        assertThat(app.json("/actuator/health").at("/components").fieldNames())
+                .toIterable()
+                .contains("leader")
+                .doesNotContain("discoveryComposite", "refreshScope");
         assertThat(app.get("/").body()).contains("<title>Leader Election Pod</title>");
 
         assertThat(app.get("/actuator/metrics").statusCode()).isEqualTo(200);
