@@ -2,7 +2,6 @@ package dev.leaderpod.autoconfigure;
 
 import dev.leaderpod.core.Candidacy;
 import dev.leaderpod.spread.ElectionSpreader;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -54,22 +53,7 @@ final class LeaderReadiness
 
     /** {@code candidacy}, standing only while the application accepts traffic. */
     Candidacy following(Candidacy candidacy) {
-        return new Candidacy() {
-            @Override
-            public boolean standing() {
-                return ready && candidacy.standing();
-            }
-
-            @Override
-            public Duration patience() {
-                return candidacy.patience();
-            }
-
-            @Override
-            public String successor(String leaseName) {
-                return candidacy.successor(leaseName);
-            }
-        };
+        return candidacy.standingOnlyWhile(() -> ready);
     }
 
     /** {@code metadata} with this instance's readiness added under {@link ElectionSpreader#READY}. */

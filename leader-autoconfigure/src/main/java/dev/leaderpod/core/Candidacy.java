@@ -1,6 +1,7 @@
 package dev.leaderpod.core;
 
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * How one candidate takes part in one election beside the lease rules, which it can never override: whether it stands
@@ -41,5 +42,29 @@ public interface Candidacy {
      */
     default String successor(String leaseName) {
         return null;
+    }
+
+    /**
+     * This candidacy, standing only while {@code condition} holds as well (readiness, a migration's record): patience
+     * and successor unchanged. Call {@link LeaseElector#standingChanged()} when the condition changes.
+     */
+    default Candidacy standingOnlyWhile(BooleanSupplier condition) {
+        Candidacy candidacy = this;
+        return new Candidacy() {
+            @Override
+            public boolean standing() {
+                return condition.getAsBoolean() && candidacy.standing();
+            }
+
+            @Override
+            public Duration patience() {
+                return candidacy.patience();
+            }
+
+            @Override
+            public String successor(String leaseName) {
+                return candidacy.successor(leaseName);
+            }
+        };
     }
 }

@@ -232,23 +232,8 @@ class ElectionSpreaderTest {
                     Duration.ofMillis(200),
                     () -> (Collection<LeaseElector>) electors,
                     () -> Map.of("version", "1", ElectionSpreader.READY, String.valueOf(this.ready)));
-            Candidacy spreading = spreader.candidacy();
-            Candidacy candidacy = new Candidacy() { // standing while ready, as the starter's readiness makes it
-                        @Override
-                        public boolean standing() {
-                            return Candidate.this.ready && spreading.standing();
-                        }
-
-                        @Override
-                        public Duration patience() {
-                            return spreading.patience();
-                        }
-
-                        @Override
-                        public String successor(String leaseName) {
-                            return spreading.successor(leaseName);
-                        }
-                    };
+            // standing while ready, as the starter's readiness makes it
+            Candidacy candidacy = spreader.candidacy().standingOnlyWhile(() -> this.ready);
             for (int i = 0; i < elections; i++) {
                 String lease = "job-" + i;
                 electors.add(LeaseElector.builder(

@@ -153,22 +153,7 @@ public final class ConfigMapMigration implements AutoCloseable {
 
     /** {@code candidacy}, not standing while the old record or this candidate's pod forbids leading. */
     public Candidacy candidacy(Candidacy candidacy) {
-        return new Candidacy() {
-            @Override
-            public boolean standing() {
-                return view.blocker() == null && candidacy.standing();
-            }
-
-            @Override
-            public Duration patience() {
-                return candidacy.patience();
-            }
-
-            @Override
-            public String successor(String leaseName) {
-                return candidacy.successor(leaseName);
-            }
-        };
+        return candidacy.standingOnlyWhile(() -> view.blocker() == null);
     }
 
     /** {@code store}, whose writes naming this candidate also judge and claim the old record. */
