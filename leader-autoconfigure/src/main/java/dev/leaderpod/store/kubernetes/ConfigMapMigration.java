@@ -474,12 +474,7 @@ public final class ConfigMapMigration implements AutoCloseable {
             // again; a record an old pod took since makes this candidate stop standing before the answer, if the
             // read answers within the call's bound.
             VersionedLease written = write.get();
-            long w = nanoTime.getAsLong();
             recheckWithin(start);
-            log.warn(
-                    "DBG fast path write {} ms, recheck wait {} ms",
-                    (w - start) / 1_000_000,
-                    (nanoTime.getAsLong() - w) / 1_000_000);
             return written;
         }
         if (current.blocker() != null || start - current.judgedAtNanos() >= retryPeriod.toNanos()) {
