@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -93,10 +94,10 @@ public final class ConfigMapMigration implements AutoCloseable {
     private long lastApplied;
     private String oldLeader;
     private long freeSinceNanos = NOT_SET;
-    private Watch configMapWatch;
-    private Watch ownPodWatch;
-    private Watch podWatch;
-    private String watchedPod;
+
+    private final WatchSlot configMapWatch = new WatchSlot();
+    private final WatchSlot ownPodWatch = new WatchSlot();
+    private final WatchSlot oldLeaderPodWatch = new WatchSlot();
 
     /**
      * @param client the application's client, through whose HTTP client the requests go
@@ -175,14 +176,9 @@ public final class ConfigMapMigration implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        synchronized (this) {
-            closeQuietly(configMapWatch);
-            closeQuietly(ownPodWatch);
-            closeQuietly(podWatch);
-            configMapWatch = null;
-            ownPodWatch = null;
-            podWatch = null;
-        }
+        configMapWatch.close();
+        ownPodWatch.close();
+        oldLeaderPodWatch.close();
         leaders.close();
     }
 
@@ -369,65 +365,70 @@ public final class ConfigMapMigration implements AutoCloseable {
 
     /** Starts the watches that are not running: the ConfigMap's, this pod's, and the old leader's pod in the way. */
     private void watch() {
-        boolean needsConfigMapWatch;
-        boolean needsOwnPodWatch;
-        String target;
+        String oldLeaderPod;
         synchronized (this) {
-            needsConfigMapWatch = configMapWatch == null && !closed;
-            needsOwnPodWatch = ownPodWatch == null && !closed;
-            target = oldLeader;
+            oldLeaderPod = oldLeader;
         }
-        if (needsConfigMapWatch) {
-            Watch started = startQuietly(() -> leaders.watchConfigMap(this::refreshSoon, this::configMapWatchClosed));
+        configMapWatch.watch(leaders.record().name(), givenUp -> leaders.watchConfigMap(this::refreshSoon, givenUp));
+        ownPodWatch.watch(pod, givenUp -> leaders.watchPod(pod, this::refreshSoon, givenUp));
+        oldLeaderPodWatch.watch(oldLeaderPod, givenUp -> leaders.watchPod(oldLeaderPod, this::refreshSoon, givenUp));
+    }
+
+    /**
+     * One watch the migration keeps running on a target (null: none). A watch starts outside any lock; a start that a
+     * newer one overtook, or that a close came during, is closed again. A watch the client gives up on is cleared —
+     * that one only, not a newer one — and the record is read again, whose read starts it anew.
+     */
+    private final class WatchSlot {
+        private Watch watch;
+        private String target;
+        private long generation;
+
+        /** Watches {@code wanted} (null: nothing), starting with {@code start}, given the callback for giving up. */
+        void watch(String wanted, Function<Runnable, Watch> start) {
+            long started;
             synchronized (this) {
-                if (configMapWatch == null && !closed) {
-                    configMapWatch = started;
-                    started = null;
+                if (closed || (Objects.equals(target, wanted) && (wanted == null || watch != null))) {
+                    return;
                 }
+                started = ++generation;
             }
-            closeQuietly(started);
-        }
-        if (needsOwnPodWatch) {
-            Watch started = startQuietly(() -> leaders.watchPod(pod, this::refreshSoon, this::ownPodWatchClosed));
-            synchronized (this) {
-                if (ownPodWatch == null && !closed) {
-                    ownPodWatch = started;
-                    started = null;
-                }
-            }
-            closeQuietly(started);
-        }
-        if (!Objects.equals(target, watchedPod)) {
-            Watch next = target == null
-                    ? null
-                    : startQuietly(() -> leaders.watchPod(target, this::refreshSoon, this::podWatchClosed));
+            Watch next = wanted == null ? null : startQuietly(() -> start.apply(() -> givenUp(started)));
             Watch previous;
             synchronized (this) {
-                previous = podWatch;
-                podWatch = closed ? null : next;
-                watchedPod = next == null ? null : target;
+                if (started != generation || closed) {
+                    previous = next; // overtaken, given up during its start, or closed meanwhile
+                } else {
+                    previous = watch;
+                    watch = next;
+                    target = next == null ? null : wanted;
+                }
             }
             closeQuietly(previous);
-            if (closed) {
-                closeQuietly(next);
-            }
         }
-    }
 
-    private synchronized void configMapWatchClosed() {
-        configMapWatch = null; // started again by the next read
-        refreshSoon();
-    }
+        private void givenUp(long started) {
+            synchronized (this) {
+                if (started != generation) {
+                    return; // a watch replaced since
+                }
+                generation++;
+                watch = null;
+                target = null;
+            }
+            refreshSoon();
+        }
 
-    private synchronized void ownPodWatchClosed() {
-        ownPodWatch = null;
-        refreshSoon();
-    }
-
-    private synchronized void podWatchClosed() {
-        podWatch = null;
-        watchedPod = null;
-        refreshSoon();
+        void close() {
+            Watch last;
+            synchronized (this) {
+                generation++;
+                last = watch;
+                watch = null;
+                target = null;
+            }
+            closeQuietly(last);
+        }
     }
 
     private static Watch startQuietly(Supplier<Watch> start) {
@@ -458,9 +459,7 @@ public final class ConfigMapMigration implements AutoCloseable {
      * @param release the release of the Lease {@code write} wrote, for when the claim is lost; null to leave it
      */
     private VersionedLease guarded(
-            LeaseRecord record,
-            Supplier<VersionedLease> write,
-            java.util.function.Function<VersionedLease, ?> release) {
+            LeaseRecord record, Supplier<VersionedLease> write, Function<VersionedLease, ?> release) {
         if (closed) {
             throw new LeaseStoreException(
                     LeaseStoreException.Kind.OTHER, "The ConfigMap migration has stopped: no term starts");
@@ -566,7 +565,7 @@ public final class ConfigMapMigration implements AutoCloseable {
     }
 
     /** Releases a Lease whose write landed but whose claim was lost, so that nobody waits for it to expire. */
-    private static void releaseQuietly(java.util.function.Function<VersionedLease, ?> release, VersionedLease written) {
+    private static void releaseQuietly(Function<VersionedLease, ?> release, VersionedLease written) {
         try {
             release.apply(written);
         } catch (RuntimeException e) {
