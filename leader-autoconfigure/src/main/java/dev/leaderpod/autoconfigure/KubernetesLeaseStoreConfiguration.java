@@ -105,7 +105,7 @@ class KubernetesLeaseStoreConfiguration {
                         "Set spring.cloud.kubernetes.leader.role to the value the old version's pods use (and"
                                 + " config-map-name, leader-id-prefix and namespace if they changed them).");
             }
-            String pod = firstNonBlank(environment.getProperty("POD_NAME"), environment.getProperty("HOSTNAME"));
+            String pod = PodEnvironment.podName(environment);
             if (pod == null) {
                 throw new LeaderConfigurationException(
                         "leader.migration.config-map",
@@ -123,7 +123,7 @@ class KubernetesLeaseStoreConfiguration {
                         "Run in a pod (its service account gives the namespace) or configure the client's namespace.");
             }
             ConfigMapLeaderRecord record = new ConfigMapLeaderRecord(
-                    firstNonBlank(environment.getProperty(prefix + "namespace"), namespace),
+                    PodEnvironment.firstNonBlank(environment.getProperty(prefix + "namespace"), namespace),
                     environment.getProperty(prefix + "config-map-name", "leaders"),
                     role,
                     environment.getProperty(prefix + "leader-id-prefix", "leader.id."),
@@ -159,15 +159,6 @@ class KubernetesLeaseStoreConfiguration {
                     migration.close();
                 }
             };
-        }
-
-        private static String firstNonBlank(String... values) {
-            for (String value : values) {
-                if (value != null && !value.isBlank()) {
-                    return value;
-                }
-            }
-            return null;
         }
 
         private static KubernetesClient client(

@@ -38,7 +38,7 @@ public class LeaderPodLabelAutoConfiguration {
             return owned == null ? null : owned.client();
         });
         Config config = client != null ? client.getConfiguration() : Config.autoConfigure(null);
-        String podName = firstNonBlank(environment.getProperty("POD_NAME"), environment.getProperty("HOSTNAME"));
+        String podName = PodEnvironment.podName(environment);
         if (podName == null) {
             throw new LeaderConfigurationException(
                     "leader.kubernetes.label-pod",
@@ -48,7 +48,7 @@ public class LeaderPodLabelAutoConfiguration {
                             + " leader.kubernetes.label-pod to false.");
         }
         // The pod lives in its own namespace, which is normally the Lease's too.
-        String namespace = firstNonBlank(
+        String namespace = PodEnvironment.firstNonBlank(
                 environment.getProperty("POD_NAMESPACE"), properties.getNamespace(), config.getNamespace());
         if (namespace == null) {
             throw new LeaderConfigurationException(
@@ -73,14 +73,5 @@ public class LeaderPodLabelAutoConfiguration {
                         podName,
                         elector.identity(),
                         elector.settings().requestTimeout());
-    }
-
-    private static String firstNonBlank(String... values) {
-        for (String value : values) {
-            if (value != null && !value.isBlank()) {
-                return value;
-            }
-        }
-        return null;
     }
 }
