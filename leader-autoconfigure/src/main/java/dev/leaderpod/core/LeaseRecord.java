@@ -71,4 +71,17 @@ public record LeaseRecord(
     public boolean namesSuccessorOtherThan(String identity) {
         return successor != null && !successor.isEmpty() && !successor.equals(identity);
     }
+
+    /**
+     * The release of this record: no holder and the 1 s duration that tells every candidate it may take the lease at
+     * once; the acquire time and the token stay, so tokens keep growing.
+     *
+     * @param renewTime when the release is written
+     * @param application the application to name (a release keeps naming the lease's application)
+     * @param successor the candidate the lease is handed to, or null for anyone
+     */
+    public LeaseRecord released(Instant renewTime, String application, String successor) {
+        return new LeaseRecord(
+                "", ObservedLease.RELEASED_DURATION, acquireTime, renewTime, leaseTransitions, application, successor);
+    }
 }

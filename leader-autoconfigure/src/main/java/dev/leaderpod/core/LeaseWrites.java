@@ -70,19 +70,12 @@ final class LeaseWrites {
     }
 
     /**
-     * The release of {@code mine}: no holder and the 1 s duration that tells every candidate it may take the lease at
-     * once; the acquire time and the token stay, so tokens keep growing.
+     * The release of {@code mine} ({@link LeaseRecord#released}), now, naming its application or else ours.
      *
      * @param successor the candidate the lease is handed to, or null for anyone
      */
     LeaseRecord release(LeaseRecord mine, String successor) {
-        return new LeaseRecord(
-                "",
-                ObservedLease.RELEASED_DURATION,
-                mine.acquireTime(),
-                clock.wallTime(),
-                mine.leaseTransitions(),
-                mine.application() != null ? mine.application() : application,
-                successor);
+        return mine.released(
+                clock.wallTime(), mine.application() != null ? mine.application() : application, successor);
     }
 }

@@ -599,7 +599,7 @@ public final class ConfigMapMigration implements AutoCloseable {
                     () -> super.update(name, record, expectedVersion),
                     created.contains(record.acquireTime())
                             ? null
-                            : written -> super.update(name, released(written.record()), written.version()));
+                            : written -> super.update(name, lostClaim(written.record()), written.version()));
         }
 
         @Override
@@ -610,16 +610,9 @@ public final class ConfigMapMigration implements AutoCloseable {
         }
     }
 
-    /** A release of {@code record}: no holder, one second (the elector's own release looks the same). */
-    private static LeaseRecord released(LeaseRecord record) {
-        return new LeaseRecord(
-                "",
-                Duration.ofSeconds(1),
-                record.acquireTime(),
-                record.renewTime(),
-                record.leaseTransitions(),
-                record.application(),
-                null);
+    /** The release of a Lease whose claim of the record was lost: its term never started. */
+    private static LeaseRecord lostClaim(LeaseRecord written) {
+        return written.released(written.renewTime(), written.application(), null);
     }
 
     private static String requireText(String value, String what) {
