@@ -10,16 +10,17 @@ import dev.leaderpod.leaderonly.LeaderOnlyMethods.FollowerValue;
 import dev.leaderpod.leaderonly.LeaderOnlyMethods.Gated;
 import dev.leaderpod.leaderonly.LeaderOnlyMethods.Kind;
 import java.lang.reflect.Method;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.aopalliance.intercept.MethodInvocation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.aop.SpringProxy;
+import org.springframework.aop.TargetClassAware;
 import org.springframework.aop.support.AopUtils;
+import org.springframework.util.ClassUtils;
 
 /**
  * Runs a {@code @LeaderOnly} call only if this instance leads when the call starts, on the thread that runs it.
@@ -36,12 +37,11 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
     private final Function<String, ? extends Leadership> elections;
     private final Supplier<List<LeaderOnlyObserver>> observersSupplier;
     private final InFlightCalls calls = new InFlightCalls();
-    private final ClassValue<TargetClassMethods> resolved = new ClassValue<>() {
-        @Override
-        protected TargetClassMethods computeValue(Class<?> targetClass) {
-            return new TargetClassMethods(targetClass, elections);
-        }
-    };
+    private static final Object NOT_GATED = new Object();
+    private static final Object PER_TARGET = new Object();
+
+    private volatile GateTable byClass = new GateTable(16);
+    private volatile GateTable byTargetClass = new GateTable(4);
 
     // Resolved at the first skipped call.
     private volatile List<LeaderOnlyObserver> observers;
@@ -98,11 +98,63 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
     }
 
     private Gate gate(MethodInvocation invocation) {
+        Method method = invocation.getMethod();
         Object target = invocation.getThis();
-        Class<?> targetClass = target != null
-                ? AopUtils.getTargetClass(target)
-                : invocation.getMethod().getDeclaringClass();
-        return resolved.get(targetClass).gate(invocation.getMethod());
+        Object found;
+        if (target == null) {
+            found = onTargetClass(method, method.getDeclaringClass());
+        } else {
+            found = byClass.find(method, target.getClass());
+            if (found == null) {
+                found = resolveByClass(method, target.getClass());
+            }
+            if (found == PER_TARGET) {
+                found = onTargetClass(method, AopUtils.getTargetClass(target));
+            }
+        }
+        return found == NOT_GATED ? null : (Gate) found;
+    }
+
+    private Object onTargetClass(Method method, Class<?> targetClass) {
+        Object found = byTargetClass.find(method, targetClass);
+        return found != null ? found : resolveByTargetClass(method, targetClass);
+    }
+
+    /**
+     * What {@code method} does on targets whose class is {@code key}, resolved once: the target class is what
+     * {@link AopUtils#getTargetClass} tells for any instance of {@code key}, unless {@code key} is a
+     * {@link TargetClassAware} class (a proxy class, shared by proxies of different targets), which is
+     * {@link #PER_TARGET}: each target is asked.
+     */
+    private synchronized Object resolveByClass(Method method, Class<?> key) {
+        Object found = byClass.find(method, key);
+        if (found == null) {
+            if (TargetClassAware.class.isAssignableFrom(key)) {
+                found = PER_TARGET;
+            } else {
+                boolean cglibProxy = SpringProxy.class.isAssignableFrom(key)
+                        && key.getName().contains(ClassUtils.CGLIB_CLASS_SEPARATOR);
+                found = resolution(method, cglibProxy ? key.getSuperclass() : key);
+            }
+            byClass = byClass.with(method, key, found);
+        }
+        return found;
+    }
+
+    private synchronized Object resolveByTargetClass(Method method, Class<?> targetClass) {
+        Object found = byTargetClass.find(method, targetClass);
+        if (found == null) {
+            found = resolution(method, targetClass);
+            byTargetClass = byTargetClass.with(method, targetClass, found);
+        }
+        return found;
+    }
+
+    private Object resolution(Method method, Class<?> targetClass) {
+        return LeaderOnlyMethods.resolve(method, targetClass)
+                .<Object>map(
+                        gated -> new Gate(gated, gated.kind() == Kind.GATED ? elections.apply(gated.election()) : null))
+                .orElse(NOT_GATED);
     }
 
     /**
@@ -113,43 +165,65 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
     private record Gate(Gated gated, Leadership election) {}
 
     /**
-     * The resolution of the methods called on beans of one target class. Proxies pass the same {@link Method}
-     * object on every call, so a lookup by identity in a copy-on-write map costs no allocation and no
-     * {@code Method.equals}; a method seen for the first time (or a new {@code Method} object for it) is resolved
-     * once under the lock, its election included.
+     * The resolved methods, by method and target class, compared by identity: proxies pass the same {@link Method}
+     * object on every call, so a call costs one identity hash and, almost always, one probe, with no allocation and no
+     * {@code Method.equals} (a class-keyed map before it cost more than the rest of the call: see
+     * {@code benchmarks/README.md}, scenario 4). Immutable, replaced as a whole under the interceptor's lock (copy on
+     * write); open addressing, at most half full. It holds the methods and classes called through the interceptor, as
+     * the application context that owns the interceptor holds its beans.
      */
-    private static final class TargetClassMethods {
-        private static final Object NOT_GATED = new Object();
+    private static final class GateTable {
+        private final Entry[] entries;
+        private final int size;
 
-        private final Class<?> targetClass;
-        private final Function<String, ? extends Leadership> elections;
-        private volatile Map<Method, Object> byMethod = new IdentityHashMap<>();
+        private record Entry(Method method, Class<?> targetClass, Object gate) {}
 
-        TargetClassMethods(Class<?> targetClass, Function<String, ? extends Leadership> elections) {
-            this.targetClass = targetClass;
-            this.elections = elections;
+        GateTable(int capacity) {
+            this(new Entry[capacity], 0);
         }
 
-        Gate gate(Method method) {
-            Object found = byMethod.get(method);
-            if (found == null) {
-                found = resolve(method);
-            }
-            return found == NOT_GATED ? null : (Gate) found;
+        private GateTable(Entry[] entries, int size) {
+            this.entries = entries;
+            this.size = size;
         }
 
-        private synchronized Object resolve(Method method) {
-            Object found = byMethod.get(method);
-            if (found == null) {
-                found = LeaderOnlyMethods.resolve(method, targetClass)
-                        .<Object>map(gated ->
-                                new Gate(gated, gated.kind() == Kind.GATED ? elections.apply(gated.election()) : null))
-                        .orElse(NOT_GATED);
-                Map<Method, Object> next = new IdentityHashMap<>(byMethod);
-                next.put(method, found);
-                byMethod = next;
+        /** The resolution of {@code method} on {@code targetClass}, or null if there is none yet. */
+        Object find(Method method, Class<?> targetClass) {
+            Entry[] table = entries;
+            int mask = table.length - 1;
+            for (int i = System.identityHashCode(method) & mask; ; i = (i + 1) & mask) {
+                Entry entry = table[i];
+                if (entry == null) {
+                    return null;
+                }
+                if (entry.method == method && entry.targetClass == targetClass) {
+                    return entry.gate;
+                }
             }
-            return found;
+        }
+
+        GateTable with(Method method, Class<?> targetClass, Object gate) {
+            int capacity = entries.length;
+            while ((size + 1) * 2 > capacity) {
+                capacity *= 2;
+            }
+            Entry[] table = new Entry[capacity];
+            for (Entry entry : entries) {
+                if (entry != null) {
+                    put(table, entry);
+                }
+            }
+            put(table, new Entry(method, targetClass, gate));
+            return new GateTable(table, size + 1);
+        }
+
+        private static void put(Entry[] table, Entry entry) {
+            int mask = table.length - 1;
+            int i = System.identityHashCode(entry.method) & mask;
+            while (table[i] != null) {
+                i = (i + 1) & mask;
+            }
+            table[i] = entry;
         }
     }
 

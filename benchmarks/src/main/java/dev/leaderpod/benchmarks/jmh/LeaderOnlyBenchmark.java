@@ -2,6 +2,9 @@ package dev.leaderpod.benchmarks.jmh;
 
 import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.autoconfigure.LeaderElections;
+import dev.leaderpod.core.Leadership;
+import dev.leaderpod.core.LeadershipTerm;
+import dev.leaderpod.leaderonly.LeaderOnlyInterceptor;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
@@ -9,6 +12,9 @@ import java.lang.annotation.Target;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.aopalliance.intercept.MethodInterceptor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,6 +27,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.springframework.aop.Advisor;
+import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.aop.support.DefaultPointcutAdvisor;
 import org.springframework.aop.support.annotation.AnnotationMatchingPointcut;
@@ -48,6 +55,7 @@ public class LeaderOnlyBenchmark {
     private ConfigurableApplicationContext context;
     private LeaderOnlyWork leaderOnly;
     private NamedLeaderOnlyWork namedLeaderOnly;
+    private LeaderOnlyWork leaderOnlyClockFree;
     private AdvisedWork emptyAdvice;
     private PlainWork plain;
     private String input = "payload";
@@ -58,6 +66,7 @@ public class LeaderOnlyBenchmark {
         leaderOnly = context.getBean(LeaderOnlyWork.class);
         namedLeaderOnly = context.getBean(NamedLeaderOnlyWork.class);
         emptyAdvice = context.getBean(AdvisedWork.class);
+        leaderOnlyClockFree = clockFreeLeaderOnlyProxy();
         plain = new PlainWork();
     }
 
@@ -75,6 +84,15 @@ public class LeaderOnlyBenchmark {
     @Benchmark
     public String namedLeaderOnlyCall() {
         return namedLeaderOnly.work(input);
+    }
+
+    /**
+     * The same interceptor on the same kind of proxy, following an election whose check reads no clock (a term held
+     * in a field): what the interceptor itself costs, without the one clock read a real election's check makes.
+     */
+    @Benchmark
+    public String leaderOnlyCallWithoutClock() {
+        return leaderOnlyClockFree.work(input);
     }
 
     @Benchmark
@@ -118,6 +136,39 @@ public class LeaderOnlyBenchmark {
             Thread.sleep(10);
         }
         return context;
+    }
+
+    /** A CGLIB proxy, as the context makes them, with a {@code @LeaderOnly} interceptor whose election reads no clock. */
+    private static LeaderOnlyWork clockFreeLeaderOnlyProxy() {
+        ProxyFactory factory = new ProxyFactory(new LeaderOnlyWork());
+        factory.setProxyTargetClass(true);
+        factory.addAdvice(new LeaderOnlyInterceptor(name -> new ClockFreeLeadership(), List::of));
+        return (LeaderOnlyWork) factory.getProxy();
+    }
+
+    /** Leads with one term for ever: its check is a field read. */
+    private static final class ClockFreeLeadership implements Leadership {
+        private final Optional<LeadershipTerm> term = Optional.of(new LeadershipTerm("jmh", "jmh-1", 1, Instant.EPOCH));
+
+        @Override
+        public String leaseName() {
+            return "jmh";
+        }
+
+        @Override
+        public String identity() {
+            return "jmh-1";
+        }
+
+        @Override
+        public boolean isLeader() {
+            return true;
+        }
+
+        @Override
+        public Optional<LeadershipTerm> currentTerm() {
+            return term;
+        }
     }
 
     /** Whether the {@code @LeaderOnly} bean is proxied, i.e. an interceptor for the annotation exists. */
