@@ -9,9 +9,7 @@ import dev.leaderpod.core.LeaseStoreException;
 import dev.leaderpod.core.LeaseStoreException.Kind;
 import dev.leaderpod.core.VersionedLease;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
@@ -85,6 +83,7 @@ public class FileLeaseStore implements LeaseStore {
             Pattern.compile("(.+)\\.lease\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp");
 
     private final Path directory;
+    private final FileFailures failures;
     private final Duration lockTimeout;
     private final Steps steps;
     private final ConcurrentMap<Path, ReentrantLock> jvmLocks;
@@ -131,27 +130,26 @@ public class FileLeaseStore implements LeaseStore {
             // The real path, so that two stores reaching one directory through different paths share JVM_LOCKS.
             this.directory = absolute.toRealPath();
         } catch (IOException e) {
-            throw new LeaseStoreException(
-                    kindOf(e),
-                    "cannot create lease directory " + absolute + ": " + reason(e) + "; " + advice(absolute, e),
-                    e);
+            throw new FileFailures(absolute).failure("create lease directory", absolute, e);
         }
         if (!Files.isWritable(this.directory)) {
             throw new LeaseStoreException(
                     Kind.FORBIDDEN,
                     "lease directory " + this.directory + " is not writable by this process; "
-                            + advice(this.directory, new AccessDeniedException(this.directory.toString())));
+                            + FileFailures.advice(
+                                    this.directory, new AccessDeniedException(this.directory.toString())));
         }
         this.lockTimeout = lockTimeout;
         this.steps = Objects.requireNonNull(steps, "steps");
         this.jvmLocks = Objects.requireNonNull(jvmLocks, "jvmLocks");
-        this.watches = new LeaseFileWatches(this.directory, FileLeaseStore::read, this::failure, watchOptions);
+        this.failures = new FileFailures(this.directory);
+        this.watches = new LeaseFileWatches(this.directory, FileLeaseStore::read, failures, watchOptions);
     }
 
     @Override
     public Optional<VersionedLease> get(String name) {
         Path file = leaseFile(name);
-        return translated("read lease file", file, () -> {
+        return failures.translated("read lease file", file, () -> {
             Optional<VersionedLease> lease = read(file);
             if (lease.isEmpty()) {
                 ensureDirectory();
@@ -200,7 +198,7 @@ public class FileLeaseStore implements LeaseStore {
     public Optional<LeaseWatch> watch(String name, LeaseWatcher watcher) {
         Objects.requireNonNull(watcher, "watcher");
         Path file = leaseFile(name);
-        return translated("watch lease file", file, () -> Optional.of(watches.watch(name, file, watcher)));
+        return failures.translated("watch lease file", file, () -> Optional.of(watches.watch(name, file, watcher)));
     }
 
     /** The thread serving this store's watches, while any is open. For tests. */
@@ -273,7 +271,7 @@ public class FileLeaseStore implements LeaseStore {
 
     private <T> T underLock(String name, LockedAction<T> action) {
         Path lockFile = directory.resolve(name + ".lock");
-        return translated(
+        return failures.translated(
                 "write lease file",
                 leaseFile(name),
                 () -> LockFile.underLock(
@@ -360,61 +358,5 @@ public class FileLeaseStore implements LeaseStore {
         } catch (IOException | DirectoryIteratorException e) {
             // Housekeeping only: the write that follows reports any real trouble with the directory itself.
         }
-    }
-
-    // --- failures
-
-    private interface FileAction<T> {
-        T run() throws IOException;
-    }
-
-    /**
-     * Runs {@code action}, turning whatever the file system throws into a {@link LeaseStoreException} that names
-     * the path and what to do: the caller is the election, which must go on (see "Nothing but stop ends the
-     * election", docs/design.md) and so must never meet an unexpected exception or error.
-     */
-    private <T> T translated(String doing, Path path, FileAction<T> action) {
-        try {
-            return action.run();
-        } catch (ClosedByInterruptException e) {
-            throw new LeaseStoreException(Kind.OTHER, "interrupted while " + doing + " " + path, e);
-        } catch (IOException e) {
-            throw failure(doing, path, e);
-        } catch (UncheckedIOException e) {
-            throw failure(doing, path, e.getCause());
-        } catch (SecurityException e) {
-            throw failure(doing, path, e);
-        } catch (Error e) {
-            if (e instanceof VirtualMachineError) {
-                throw e; // out of memory and the like: nothing a retry of the election could cure
-            }
-            throw failure(doing, path, e);
-        }
-    }
-
-    private LeaseStoreException failure(String doing, Path path, Throwable cause) {
-        return new LeaseStoreException(
-                kindOf(cause),
-                "cannot " + doing + " " + path + ": " + reason(cause) + "; " + advice(directory, cause),
-                cause);
-    }
-
-    static String advice(Path directory, Throwable cause) {
-        if (cause instanceof AccessDeniedException || cause instanceof SecurityException) {
-            return "user " + System.getProperty("user.name") + " needs read and write access to " + directory
-                    + " and the files in it: grant it, or choose a lease directory that user owns";
-        }
-        if (Files.exists(directory) && !Files.isDirectory(directory)) {
-            return directory + " is not a directory: move that file away, or choose another lease directory";
-        }
-        return "check that " + directory + " is a writable directory on a local file system";
-    }
-
-    static Kind kindOf(Throwable e) {
-        return e instanceof AccessDeniedException || e instanceof SecurityException ? Kind.FORBIDDEN : Kind.OTHER;
-    }
-
-    static String reason(Throwable e) {
-        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
     }
 }

@@ -4,13 +4,10 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseStoreException;
-import dev.leaderpod.core.LeaseStoreException.Kind;
 import dev.leaderpod.core.Presence;
 import dev.leaderpod.core.PresenceStore;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.file.DirectoryIteratorException;
@@ -65,6 +62,7 @@ public class FilePresenceStore implements PresenceStore {
     private static final String TEMPORARY_SUFFIX = ".tmp";
 
     private final Path directory;
+    private final FileFailures failures;
     private final String leaseName;
     private final Duration lockTimeout;
     private final Steps steps;
@@ -106,6 +104,7 @@ public class FilePresenceStore implements PresenceStore {
             throw new IllegalArgumentException("lockTimeout must be positive, was " + lockTimeout);
         }
         this.directory = leaseDirectory.toAbsolutePath().resolve(leaseName + ".candidates");
+        this.failures = new FileFailures(directory);
         this.leaseName = leaseName;
         this.lockTimeout = lockTimeout;
         this.steps = Objects.requireNonNull(steps, "steps");
@@ -127,7 +126,7 @@ public class FilePresenceStore implements PresenceStore {
 
     @Override
     public List<Presence> list() {
-        return translated("list presence directory", directory, () -> {
+        return failures.translated("list presence directory", directory, () -> {
             List<Presence> announcements = new ArrayList<>();
             Set<Path> seen = new HashSet<>();
             try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "*" + PresenceFile.SUFFIX)) {
@@ -283,7 +282,7 @@ public class FilePresenceStore implements PresenceStore {
     }
 
     private <T> T underLock(String doing, Path file, LockFile.Action<T> action) {
-        return translated(doing, file, () -> {
+        return failures.translated(doing, file, () -> {
             ensureDirectory();
             // The real path, so that stores reaching the directory through different paths share one in-JVM lock.
             Path lockFile = directory.toRealPath().resolve(LOCK_FILE);
@@ -299,32 +298,5 @@ public class FilePresenceStore implements PresenceStore {
         if (!Files.isDirectory(directory)) {
             Files.createDirectories(directory);
         }
-    }
-
-    private interface FileAction<T> {
-        T run() throws IOException;
-    }
-
-    /** Runs {@code action}, turning what the file system throws into a {@link LeaseStoreException} naming the path. */
-    private <T> T translated(String doing, Path path, FileAction<T> action) {
-        try {
-            return action.run();
-        } catch (ClosedByInterruptException e) {
-            throw new LeaseStoreException(Kind.OTHER, "interrupted while " + doing + " " + path, e);
-        } catch (IOException e) {
-            throw failure(doing, path, e);
-        } catch (UncheckedIOException e) {
-            throw failure(doing, path, e.getCause());
-        } catch (SecurityException e) {
-            throw failure(doing, path, e);
-        }
-    }
-
-    private LeaseStoreException failure(String doing, Path path, Throwable cause) {
-        return new LeaseStoreException(
-                FileLeaseStore.kindOf(cause),
-                "cannot " + doing + " " + path + ": " + FileLeaseStore.reason(cause) + "; "
-                        + FileLeaseStore.advice(directory, cause),
-                cause);
     }
 }
