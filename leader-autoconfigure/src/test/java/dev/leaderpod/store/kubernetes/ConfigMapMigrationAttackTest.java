@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.leaderpod.core.Candidacy;
-import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ElectionSettings;
 import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.LeadershipListener;
@@ -23,7 +22,6 @@ import dev.leaderpod.core.VersionedLease;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.Context;
@@ -33,7 +31,6 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,10 +39,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -61,49 +56,29 @@ import org.junit.jupiter.api.Test;
  * <p>The findings (each failed on the code as first written, each fixed since) and the attacks that held are kept
  * as regression tests.
  */
-class ConfigMapMigrationAttackTest {
+class ConfigMapMigrationAttackTest extends MigrationGround {
 
-    private static final String NAMESPACE = "test";
-    private static final String LEASE = "billing";
-    private static final String KEY = "leader.id.billing";
     private static final String HOLDER_KEY = "leaderpod.dev.holder.billing";
-    private static final ConfigMapLeaderRecord RECORD =
-            new ConfigMapLeaderRecord(NAMESPACE, "leaders", "billing", "leader.id.", true);
-    private static final Duration RETRY = Duration.ofMillis(200);
     private static final String ME = "new-1-abcde";
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-    /** The migrations' clock (only the wait after an old leader's removal reads it); never advanced unless a test does. */
-    private final AtomicLong now = new AtomicLong();
-
     private HookedDispatcher dispatcher;
-    private KubernetesClient client;
-    private OldPodsWorld world;
-    private KubernetesLeaseStore leases;
-    private ElectionRuntime runtime;
 
-    @BeforeEach
-    void start() {
+    ConfigMapMigrationAttackTest() {
+        super("migration-attack");
+    }
+
+    @Override
+    KubernetesMockServer server() {
         dispatcher = new HookedDispatcher();
         KubernetesMockServer server =
                 new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
         server.init();
-        toClose.add(server::destroy);
-        client = server.createClient();
-        world = new OldPodsWorld(client, KEY);
-        toClose.add(client);
-        leases = new KubernetesLeaseStore(client, NAMESPACE, Duration.ofSeconds(10));
-        toClose.add(leases);
-        runtime = ElectionRuntime.create("migration-attack");
-        toClose.add(runtime);
-        readyPod("new-1");
+        return server;
     }
 
-    @AfterEach
-    void close() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
+    @BeforeEach
+    void newPod() {
+        readyPod("new-1");
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -688,18 +663,7 @@ class ConfigMapMigrationAttackTest {
     }
 
     private ConfigMapMigration started(String pod, String identity, Duration requestTimeout) {
-        ConfigMapMigration migration = new ConfigMapMigration(
-                new ConfigMapLeaders(client, RECORD, NAMESPACE, requestTimeout),
-                pod,
-                identity,
-                runtime,
-                RETRY,
-                Duration.ofSeconds(1),
-                requestTimeout,
-                now::get);
-        toClose.add(migration);
-        migration.start(() -> {});
-        return migration;
+        return started(pod, identity, requestTimeout, () -> {});
     }
 
     private void readyPod(String name) {
@@ -733,21 +697,5 @@ class ConfigMapMigrationAttackTest {
                         .endSpec()
                         .build())
                 .create();
-    }
-
-    private void pod(String name, boolean ready) {
-        world.pod(name, ready);
-    }
-
-    private void oldPodWrites(String pod) {
-        world.oldPodWrites(pod);
-    }
-
-    private ConfigMap configMap() {
-        return world.configMap();
-    }
-
-    private static LeaseRecord held(String identity) {
-        return OldPodsWorld.held(identity);
     }
 }

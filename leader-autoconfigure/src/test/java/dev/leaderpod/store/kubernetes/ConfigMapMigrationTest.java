@@ -7,7 +7,6 @@ import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.core.Candidacy;
-import dev.leaderpod.core.ElectionRuntime;
 import dev.leaderpod.core.ForwardingLeaseStore;
 import dev.leaderpod.core.LeaseConflictException;
 import dev.leaderpod.core.LeaseRecord;
@@ -15,16 +14,11 @@ import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.VersionedLease;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,42 +28,22 @@ import org.junit.jupiter.api.Test;
  * races with the old pods. The old pods' records are written here as their code writes them (key
  * {@code leader.id.<role>} = pod name); {@code it.ConfigMapMigrationRollingUpgradeTest} runs their real code.
  */
-class ConfigMapMigrationTest {
+class ConfigMapMigrationTest extends MigrationGround {
 
-    private static final String NAMESPACE = "test";
-    private static final String LEASE = "billing";
-    private static final String KEY = "leader.id.billing";
-    private static final ConfigMapLeaderRecord RECORD =
-            new ConfigMapLeaderRecord(NAMESPACE, "leaders", "billing", "leader.id.", true);
-    private static final Duration RETRY = Duration.ofMillis(200);
-
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-    private final AtomicLong now = new AtomicLong();
     private final AtomicInteger standingChanges = new AtomicInteger();
-    private KubernetesClient client;
-    private OldPodsWorld world;
-    private KubernetesLeaseStore leases;
-    private ElectionRuntime runtime;
 
-    @BeforeEach
-    void start() {
-        KubernetesMockServer server = PreconditionCrudDispatcher.server(new PreconditionCrudDispatcher());
-        toClose.add(server::destroy);
-        client = server.createClient();
-        world = new OldPodsWorld(client, KEY);
-        toClose.add(client);
-        leases = new KubernetesLeaseStore(client, NAMESPACE, Duration.ofSeconds(10));
-        toClose.add(leases);
-        runtime = ElectionRuntime.create("migration-test");
-        toClose.add(runtime);
-        pod("new-1");
+    ConfigMapMigrationTest() {
+        super("migration-test");
     }
 
-    @AfterEach
-    void close() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
+    @Override
+    KubernetesMockServer server() {
+        return PreconditionCrudDispatcher.server(new PreconditionCrudDispatcher());
+    }
+
+    @BeforeEach
+    void newPod() {
+        pod("new-1");
     }
 
     @Test
@@ -325,18 +299,7 @@ class ConfigMapMigrationTest {
     // --- fixtures
 
     private ConfigMapMigration started(String pod, String identity) {
-        ConfigMapMigration migration = new ConfigMapMigration(
-                new ConfigMapLeaders(client, RECORD, NAMESPACE, Duration.ofSeconds(5)),
-                pod,
-                identity,
-                runtime,
-                RETRY,
-                Duration.ofSeconds(1),
-                Duration.ofSeconds(5),
-                now::get);
-        toClose.add(migration);
-        migration.start(standingChanges::incrementAndGet);
-        return migration;
+        return started(pod, identity, Duration.ofSeconds(5), standingChanges::incrementAndGet);
     }
 
     /**
@@ -359,18 +322,6 @@ class ConfigMapMigrationTest {
     }
 
     private void pod(String name) {
-        world.pod(name, true);
-    }
-
-    private void oldPodWrites(String pod) {
-        world.oldPodWrites(pod);
-    }
-
-    private ConfigMap configMap() {
-        return world.configMap();
-    }
-
-    private static LeaseRecord held(String identity) {
-        return OldPodsWorld.held(identity);
+        pod(name, true);
     }
 }
