@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.store.kubernetes.LeaseEventRecorder;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,15 +22,7 @@ class KubernetesEventsAutoConfigurationTest {
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
             .withConfiguration(AutoConfigurations.of(
                     LeaderElectionAutoConfiguration.class, KubernetesEventsAutoConfiguration.class))
-            .withBean(
-                    KubernetesClient.class,
-                    () -> new KubernetesClientBuilder()
-                            .withConfig(new ConfigBuilder(Config.empty())
-                                    .withMasterUrl("http://127.0.0.1:9")
-                                    .withNamespace("client-ns")
-                                    .withRequestRetryBackoffLimit(0)
-                                    .build())
-                            .build())
+            .withBean(KubernetesClient.class, UnreachableKubernetes::client)
             .withPropertyValues("spring.application.name=billing", "leader.store=kubernetes");
 
     @Test

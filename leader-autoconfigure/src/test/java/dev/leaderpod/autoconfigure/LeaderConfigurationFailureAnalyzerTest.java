@@ -4,10 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.core.InMemoryLeaseStore;
 import dev.leaderpod.core.LeaseStore;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -276,7 +273,7 @@ class LeaderConfigurationFailureAnalyzerTest {
     void theKubernetesStoreWithoutANamespace() {
         assertAnalysis(
                 runner().withPropertyValues("leader.store=kubernetes")
-                        .withBean(KubernetesClient.class, () -> client(null)),
+                        .withBean(KubernetesClient.class, () -> UnreachableKubernetes.client(null)),
                 "Leader election cannot start: leader.namespace is not set. No namespace was found in the pod's"
                         + " service account or the Kubernetes client configuration either, and the Lease needs one.",
                 "Set leader.namespace to the namespace of the Lease; on Kubernetes, from the downward API: an"
@@ -359,17 +356,7 @@ class LeaderConfigurationFailureAnalyzerTest {
         return runner().withConfiguration(AutoConfigurations.of(LeaderPodLabelAutoConfiguration.class))
                 .withPropertyValues("leader.store=kubernetes", "leader.kubernetes.label-pod=true")
                 .withBean(LeaseStore.class, InMemoryLeaseStore::new)
-                .withBean(KubernetesClient.class, () -> client(null));
-    }
-
-    private static KubernetesClient client(String namespace) {
-        return new KubernetesClientBuilder()
-                .withConfig(new ConfigBuilder(Config.empty())
-                        .withMasterUrl("http://127.0.0.1:9")
-                        .withNamespace(namespace)
-                        .withRequestRetryBackoffLimit(0)
-                        .build())
-                .build();
+                .withBean(KubernetesClient.class, () -> UnreachableKubernetes.client(null));
     }
 
     /** Starts {@code runner}, which must fail, and checks the analysis of the failure made with its environment. */

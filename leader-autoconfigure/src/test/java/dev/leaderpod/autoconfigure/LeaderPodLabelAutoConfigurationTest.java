@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.store.kubernetes.LeaderPodLabeler;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,15 +21,7 @@ class LeaderPodLabelAutoConfigurationTest {
     private final ApplicationContextRunner contextRunner = new ApplicationContextRunner()
             .withConfiguration(
                     AutoConfigurations.of(LeaderElectionAutoConfiguration.class, LeaderPodLabelAutoConfiguration.class))
-            .withBean(
-                    KubernetesClient.class,
-                    () -> new KubernetesClientBuilder()
-                            .withConfig(new ConfigBuilder(Config.empty())
-                                    .withMasterUrl("http://127.0.0.1:9")
-                                    .withNamespace("client-ns")
-                                    .withRequestRetryBackoffLimit(0)
-                                    .build())
-                            .build())
+            .withBean(KubernetesClient.class, UnreachableKubernetes::client)
             .withPropertyValues(
                     "spring.application.name=billing", "leader.store=kubernetes", "POD_NAME=billing-7d9f-x2x4q");
 

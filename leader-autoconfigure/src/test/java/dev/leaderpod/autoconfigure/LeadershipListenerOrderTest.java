@@ -7,10 +7,7 @@ import dev.leaderpod.core.LeadershipListener;
 import dev.leaderpod.events.LeaderEventPublishingListener;
 import dev.leaderpod.leaderonly.LeaderOnlyLeadershipListener;
 import dev.leaderpod.store.kubernetes.LeaderPodLabeler;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -31,15 +28,7 @@ class LeadershipListenerOrderTest {
                     KubernetesEventsAutoConfiguration.class,
                     LeaderMetricsAutoConfiguration.class))
             .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
-            .withBean(
-                    KubernetesClient.class,
-                    () -> new KubernetesClientBuilder()
-                            .withConfig(new ConfigBuilder(Config.empty())
-                                    .withMasterUrl("http://127.0.0.1:9")
-                                    .withNamespace("client-ns")
-                                    .withRequestRetryBackoffLimit(0)
-                                    .build())
-                            .build())
+            .withBean(KubernetesClient.class, UnreachableKubernetes::client)
             .withPropertyValues(
                     "spring.application.name=billing",
                     "leader.store=kubernetes",

@@ -8,10 +8,7 @@ import dev.leaderpod.core.LeaseStore;
 import dev.leaderpod.core.PresenceStore;
 import dev.leaderpod.store.kubernetes.KubernetesPresenceStore;
 import dev.leaderpod.store.local.FilePresenceStore;
-import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,15 +35,7 @@ class PresenceStoreAutoConfigurationTest {
     // An API server nobody listens on: the elector's calls fail fast, which these tests do not care about.
     private ApplicationContextRunner kubernetes() {
         return contextRunner
-                .withBean(
-                        KubernetesClient.class,
-                        () -> new KubernetesClientBuilder()
-                                .withConfig(new ConfigBuilder(Config.empty())
-                                        .withMasterUrl("http://127.0.0.1:9")
-                                        .withNamespace("client-ns")
-                                        .withRequestRetryBackoffLimit(0)
-                                        .build())
-                                .build())
+                .withBean(KubernetesClient.class, UnreachableKubernetes::client)
                 .withPropertyValues("leader.store=kubernetes");
     }
 
