@@ -40,8 +40,17 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
     private static final Object NOT_GATED = new Object();
     private static final Object PER_TARGET = new Object();
 
+    /** Resolutions by method and the target's own class: what a call looks up. */
     private volatile GateTable byClass = new GateTable(16);
-    private volatile GateTable byTargetClass = new GateTable(4);
+    /** Resolutions by method and target class, each made once: what {@link #byClass} is filled from. */
+    private volatile GateTable byTargetClass = new GateTable(16);
+
+    private final ClassValue<Object> resolutionLocks = new ClassValue<>() {
+        @Override
+        protected Object computeValue(Class<?> type) {
+            return new Object();
+        }
+    };
 
     // Resolved at the first skipped call.
     private volatile List<LeaderOnlyObserver> observers;
@@ -115,39 +124,58 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
         return found == NOT_GATED ? null : (Gate) found;
     }
 
-    private Object onTargetClass(Method method, Class<?> targetClass) {
-        Object found = byTargetClass.find(method, targetClass);
-        return found != null ? found : resolveByTargetClass(method, targetClass);
-    }
-
     /**
-     * What {@code method} does on targets whose class is {@code key}, resolved once: the target class is what
-     * {@link AopUtils#getTargetClass} tells for any instance of {@code key}, unless {@code key} is a
-     * {@link TargetClassAware} class (a proxy class, shared by proxies of different targets), which is
-     * {@link #PER_TARGET}: each target is asked.
+     * What {@code method} does on targets whose class is {@code key}: what it does on the class
+     * {@link AopUtils#getTargetClass} tells for any instance of {@code key} (the superclass of a CGLIB proxy class),
+     * unless {@code key} is a {@link TargetClassAware} class (a proxy class, shared by proxies of different targets),
+     * which is {@link #PER_TARGET}: each target is asked.
      */
-    private synchronized Object resolveByClass(Method method, Class<?> key) {
-        Object found = byClass.find(method, key);
-        if (found == null) {
-            if (TargetClassAware.class.isAssignableFrom(key)) {
-                found = PER_TARGET;
-            } else {
-                boolean cglibProxy = SpringProxy.class.isAssignableFrom(key)
-                        && key.getName().contains(ClassUtils.CGLIB_CLASS_SEPARATOR);
-                found = resolution(method, cglibProxy ? key.getSuperclass() : key);
+    private Object resolveByClass(Method method, Class<?> key) {
+        Object found;
+        if (TargetClassAware.class.isAssignableFrom(key)) {
+            found = PER_TARGET;
+        } else {
+            boolean cglibProxy =
+                    SpringProxy.class.isAssignableFrom(key) && key.getName().contains(ClassUtils.CGLIB_CLASS_SEPARATOR);
+            found = onTargetClass(method, cglibProxy ? key.getSuperclass() : key);
+        }
+        synchronized (this) {
+            Object existing = byClass.find(method, key);
+            if (existing != null) {
+                return existing;
             }
             byClass = byClass.with(method, key, found);
         }
         return found;
     }
 
-    private synchronized Object resolveByTargetClass(Method method, Class<?> targetClass) {
+    /**
+     * What {@code method} does on {@code targetClass}, resolved once per method and target class, its election
+     * included. The resolution asks the election, which may wait for locks of the application's (the elections' own
+     * declaration, bean creation): it runs under a lock of {@code targetClass} only, so that first calls of other
+     * classes never wait for it, and the tables are changed under the interceptor's lock, which calls out to nothing.
+     */
+    private Object onTargetClass(Method method, Class<?> targetClass) {
         Object found = byTargetClass.find(method, targetClass);
-        if (found == null) {
-            found = resolution(method, targetClass);
-            byTargetClass = byTargetClass.with(method, targetClass, found);
+        if (found != null) {
+            return found;
         }
-        return found;
+        synchronized (resolutionLocks.get(targetClass)) {
+            found = byTargetClass.find(method, targetClass);
+            if (found != null) {
+                return found;
+            }
+            found = resolution(method, targetClass);
+            synchronized (this) {
+                // A resolution made meanwhile on this thread (the election's own first call, re-entrant) stands.
+                Object existing = byTargetClass.find(method, targetClass);
+                if (existing != null) {
+                    return existing;
+                }
+                byTargetClass = byTargetClass.with(method, targetClass, found);
+            }
+            return found;
+        }
     }
 
     private Object resolution(Method method, Class<?> targetClass) {
@@ -166,7 +194,7 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
 
     /**
      * The resolved methods, by method and target class, compared by identity: proxies pass the same {@link Method}
-     * object on every call, so a call costs one identity hash and, almost always, one probe, with no allocation and no
+     * object on every call, so a call costs two identity hashes and, almost always, one probe, with no allocation and no
      * {@code Method.equals} (a class-keyed map before it cost more than the rest of the call: see
      * {@code benchmarks/README.md}, scenario 4). Immutable, replaced as a whole under the interceptor's lock (copy on
      * write); open addressing, at most half full. It holds the methods and classes called through the interceptor, as
@@ -191,7 +219,7 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
         Object find(Method method, Class<?> targetClass) {
             Entry[] table = entries;
             int mask = table.length - 1;
-            for (int i = System.identityHashCode(method) & mask; ; i = (i + 1) & mask) {
+            for (int i = slot(method, targetClass) & mask; ; i = (i + 1) & mask) {
                 Entry entry = table[i];
                 if (entry == null) {
                     return null;
@@ -217,9 +245,14 @@ public final class LeaderOnlyInterceptor implements MethodInterceptor {
             return new GateTable(table, size + 1);
         }
 
+        /** Both identities: one method called on beans of many classes spreads over the table. */
+        private static int slot(Method method, Class<?> targetClass) {
+            return System.identityHashCode(method) * 31 + System.identityHashCode(targetClass);
+        }
+
         private static void put(Entry[] table, Entry entry) {
             int mask = table.length - 1;
-            int i = System.identityHashCode(entry.method) & mask;
+            int i = slot(entry.method, entry.targetClass) & mask;
             while (table[i] != null) {
                 i = (i + 1) & mask;
             }
