@@ -33,13 +33,14 @@ import org.springframework.util.ClassUtils;
 public final class LeaderOnlyInterceptor implements MethodInterceptor {
 
     private static final Logger log = LoggerFactory.getLogger(LeaderOnlyInterceptor.class);
+    /** A resolution: the method is not gated. */
+    private static final Object NOT_GATED = new Object();
+    /** A resolution by the target's own class: its instances are each asked for their target class. */
+    private static final Object PER_TARGET = new Object();
 
     private final Function<String, ? extends Leadership> elections;
     private final Supplier<List<LeaderOnlyObserver>> observersSupplier;
     private final InFlightCalls calls = new InFlightCalls();
-    private static final Object NOT_GATED = new Object();
-    private static final Object PER_TARGET = new Object();
-
     /** Resolutions by method and the target's own class: what a call looks up. */
     private volatile GateTable byClass = new GateTable(16);
     /** Resolutions by method and target class, each made once: what {@link #byClass} is filled from. */

@@ -7,7 +7,6 @@ import dev.leaderpod.annotation.LeaderOnly;
 import dev.leaderpod.core.Leadership;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.lang.reflect.AccessibleObject;
 import java.lang.reflect.Method;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.LongStream;
-import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.Test;
 import org.springframework.aop.framework.ProxyFactory;
 import org.springframework.aop.support.AopUtils;
@@ -37,7 +35,7 @@ import org.springframework.aop.support.AopUtils;
  */
 class LeaderOnlyGateLookupAttackTest {
 
-    private static final String RAN = "ran";
+    private static final String RAN = ProxyCall.RAN;
     private static final String NOT_GATED = "(not gated)";
 
     /** Each election name asked of the elections function, with how many times it was asked. */
@@ -91,7 +89,7 @@ class LeaderOnlyGateLookupAttackTest {
                     try {
                         yHoldsLock.countDown();
                         xInElection.await();
-                        y.complete(lockingInterceptor.invoke(new Invocation(work, new YGated())));
+                        y.complete(lockingInterceptor.invoke(new ProxyCall(work, new YGated())));
                     } catch (Throwable e) {
                         y.completeExceptionally(e);
                     } finally {
@@ -103,7 +101,7 @@ class LeaderOnlyGateLookupAttackTest {
                 () -> {
                     try {
                         yHoldsLock.await();
-                        x.complete(lockingInterceptor.invoke(new Invocation(work, new XGated())));
+                        x.complete(lockingInterceptor.invoke(new ProxyCall(work, new XGated())));
                     } catch (Throwable e) {
                         x.completeExceptionally(e);
                     }
@@ -299,7 +297,7 @@ class LeaderOnlyGateLookupAttackTest {
                     if (name.equals("e2")) {
                         outer.incrementAndGet();
                         try {
-                            assertThat(self[0].invoke(new Invocation(other, new G3())))
+                            assertThat(self[0].invoke(new ProxyCall(other, new G3())))
                                     .isNull();
                         } catch (Throwable e) {
                             throw new IllegalStateException(e);
@@ -312,8 +310,8 @@ class LeaderOnlyGateLookupAttackTest {
                 List::of);
 
         for (int round = 0; round < 3; round++) {
-            assertThat(self[0].invoke(new Invocation(work, new G2()))).isNull();
-            assertThat(self[0].invoke(new Invocation(other, new G3()))).isNull();
+            assertThat(self[0].invoke(new ProxyCall(work, new G2()))).isNull();
+            assertThat(self[0].invoke(new ProxyCall(other, new G3()))).isNull();
         }
         assertThat(outer).hasValue(1);
         assertThat(inner).hasValue(1);
@@ -333,7 +331,7 @@ class LeaderOnlyGateLookupAttackTest {
     /** The election {@code method} called on {@code target} checked, or {@link #NOT_GATED} if it ran unchecked. */
     private String electionOf(Method method, Object target) throws Throwable {
         checked.remove();
-        Object result = interceptor.invoke(new Invocation(method, target));
+        Object result = interceptor.invoke(new ProxyCall(method, target));
         String election = checked.get();
         if (election == null) {
             assertThat(result).as("an unchecked call runs").isEqualTo(RAN);
@@ -505,34 +503,6 @@ class LeaderOnlyGateLookupAttackTest {
         @Override
         public String work() {
             return RAN;
-        }
-    }
-
-    /** A call as a proxy makes it; proceeding stands for running the method. */
-    private record Invocation(Method method, Object target) implements MethodInvocation {
-        @Override
-        public Method getMethod() {
-            return method;
-        }
-
-        @Override
-        public Object[] getArguments() {
-            return new Object[0];
-        }
-
-        @Override
-        public Object proceed() {
-            return RAN;
-        }
-
-        @Override
-        public Object getThis() {
-            return target;
-        }
-
-        @Override
-        public AccessibleObject getStaticPart() {
-            return method;
         }
     }
 }

@@ -3,13 +3,11 @@ package dev.leaderpod.leaderonly;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.leaderpod.annotation.LeaderOnly;
-import java.lang.reflect.AccessibleObject;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.aopalliance.intercept.MethodInvocation;
 import org.junit.jupiter.api.Test;
 import org.springframework.aop.TargetClassAware;
 
@@ -21,7 +19,7 @@ import org.springframework.aop.TargetClassAware;
  */
 class LeaderOnlyInterceptorResolutionTest {
 
-    private static final String RAN = "ran";
+    private static final String RAN = ProxyCall.RAN;
 
     /** A follower: a gated call is skipped and returns null. */
     private final LeaderOnlyInterceptor interceptor =
@@ -77,7 +75,7 @@ class LeaderOnlyInterceptorResolutionTest {
     }
 
     private Object call(Method method, Object target) throws Throwable {
-        return interceptor.invoke(new Invocation(method, target));
+        return interceptor.invoke(new ProxyCall(method, target));
     }
 
     public static class Base {
@@ -118,34 +116,6 @@ class LeaderOnlyInterceptorResolutionTest {
         @Override
         public String work() {
             return RAN;
-        }
-    }
-
-    /** A call as a proxy makes it; proceeding stands for running the method. */
-    private record Invocation(Method method, Object target) implements MethodInvocation {
-        @Override
-        public Method getMethod() {
-            return method;
-        }
-
-        @Override
-        public Object[] getArguments() {
-            return new Object[0];
-        }
-
-        @Override
-        public Object proceed() {
-            return RAN;
-        }
-
-        @Override
-        public Object getThis() {
-            return target;
-        }
-
-        @Override
-        public AccessibleObject getStaticPart() {
-            return method;
         }
     }
 }
