@@ -8,11 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.AbstractExecutorService;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 
@@ -85,58 +80,6 @@ abstract class AttackGround {
 
     Instant wall() {
         return time.clock().wallTime();
-    }
-
-    /** An I/O executor whose thread can be exchanged, as a pool gives a new call another thread than a hung one. */
-    static final class SwitchableExecutor extends AbstractExecutorService {
-        volatile ExecutorService target;
-
-        SwitchableExecutor(ExecutorService target) {
-            this.target = target;
-        }
-
-        @Override
-        public void execute(Runnable command) {
-            target.execute(command);
-        }
-
-        @Override
-        public Future<?> submit(Runnable task) {
-            return target.submit(task);
-        }
-
-        @Override
-        public <T> Future<T> submit(Runnable task, T result) {
-            return target.submit(task, result);
-        }
-
-        @Override
-        public <T> Future<T> submit(Callable<T> task) {
-            return target.submit(task);
-        }
-
-        @Override
-        public void shutdown() {}
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return false;
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return false;
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) {
-            return true;
-        }
     }
 
     final class Candidate implements LeadershipListener {
