@@ -17,11 +17,9 @@ import dev.leaderpod.core.VersionedLease;
 import dev.leaderpod.store.kubernetes.ConfigMapLeaderRecord;
 import dev.leaderpod.store.kubernetes.ConfigMapMigration;
 import dev.leaderpod.store.kubernetes.KubernetesLeaseStore;
+import dev.leaderpod.store.kubernetes.OldPodsWorld;
 import dev.leaderpod.store.kubernetes.PreconditionCrudDispatcher;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
@@ -162,18 +160,7 @@ class ConfigMapMigrationAttackITTest {
                         .addToData(HOLDER_KEY, "new-0/new-0-xyz")
                         .build())
                 .create(); // new-0 led, then released the Lease (it is stopping; its Pod is still Ready)
-        admin.leases()
-                .inNamespace(NAMESPACE)
-                .resource(new LeaseBuilder()
-                        .withNewMetadata()
-                        .withName(LEASE)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withHolderIdentity("")
-                        .withLeaseDurationSeconds(1)
-                        .endSpec()
-                        .build())
-                .create();
+        new OldPodsWorld(admin, KEY).releasedLease(LEASE);
         createPod("old-1", true);
         OldConfigMapPod old1 = startOld("old-1");
         await("old-1 follows new-0").atMost(WAIT).until(() -> "new-0".equals(old1.follows()));
@@ -248,23 +235,7 @@ class ConfigMapMigrationAttackITTest {
     }
 
     private void createPod(String name, boolean ready) {
-        Pod pod = new PodBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .withNamespace(NAMESPACE)
-                .endMetadata()
-                .withNewStatus()
-                .withPhase("Running")
-                .addNewCondition()
-                .withType("Ready")
-                .withStatus(ready ? "True" : "False")
-                .endCondition()
-                .endStatus()
-                .build();
-        Pod created = admin.pods().resource(pod).create();
-        if (created.getStatus() == null || created.getStatus().getConditions().isEmpty()) {
-            admin.pods().resource(pod).updateStatus();
-        }
+        new OldPodsWorld(admin, KEY).pod(name, ready);
         assertThat(admin.pods().withName(name).isReady()).isEqualTo(ready);
     }
 

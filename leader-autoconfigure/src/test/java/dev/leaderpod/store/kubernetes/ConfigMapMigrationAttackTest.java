@@ -21,7 +21,6 @@ import dev.leaderpod.core.RevocationReason;
 import dev.leaderpod.core.VersionedLease;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.mockwebserver.Context;
@@ -685,17 +684,6 @@ class ConfigMapMigrationAttackTest extends MigrationGround {
 
     /** The Lease created beforehand as a release, as the README's upgrade procedure suggests: taken at once. */
     private void releasedLease() {
-        client.leases()
-                .inNamespace(NAMESPACE)
-                .resource(new LeaseBuilder()
-                        .withNewMetadata()
-                        .withName(LEASE)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withHolderIdentity("")
-                        .withLeaseDurationSeconds(1)
-                        .endSpec()
-                        .build())
-                .create();
+        world.releasedLease(LEASE);
     }
 }

@@ -4,6 +4,7 @@ import dev.leaderpod.core.LeaseRecord;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,7 +14,7 @@ import java.time.temporal.ChronoUnit;
  * The world of the ConfigMap migration's tests on the mock API server: pods as the kubelet reports them, and the
  * ConfigMap {@code leaders} as spring-cloud-kubernetes 3.3.0's old pods write it.
  */
-final class OldPodsWorld {
+public final class OldPodsWorld {
 
     static final String CONFIG_MAP = "leaders";
 
@@ -21,13 +22,13 @@ final class OldPodsWorld {
     private final String key;
 
     /** @param key the role's key, {@code leader.id.<role>} */
-    OldPodsWorld(KubernetesClient client, String key) {
+    public OldPodsWorld(KubernetesClient client, String key) {
         this.client = client;
         this.key = key;
     }
 
     /** A running pod whose Ready condition is {@code ready}. */
-    void pod(String name, boolean ready) {
+    public void pod(String name, boolean ready) {
         var pod = new PodBuilder()
                 .withNewMetadata()
                 .withName(name)
@@ -64,6 +65,24 @@ final class OldPodsWorld {
                     .lockResourceVersion(existing.getMetadata().getResourceVersion())
                     .update();
         }
+    }
+
+    /**
+     * The Lease {@code name} created beforehand as a release, as the README's upgrade procedure suggests: the first
+     * new candidate takes it at once.
+     */
+    public void releasedLease(String name) {
+        client.leases()
+                .resource(new LeaseBuilder()
+                        .withNewMetadata()
+                        .withName(name)
+                        .endMetadata()
+                        .withNewSpec()
+                        .withHolderIdentity("")
+                        .withLeaseDurationSeconds(1)
+                        .endSpec()
+                        .build())
+                .create();
     }
 
     ConfigMap configMap() {
