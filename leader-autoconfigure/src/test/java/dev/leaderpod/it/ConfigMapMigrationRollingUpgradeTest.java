@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.leaderpod.core.LeaseElector;
+import dev.leaderpod.store.kubernetes.OldPodsWorld;
 import dev.leaderpod.store.kubernetes.PreconditionCrudDispatcher;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.time.Duration;
@@ -126,18 +126,7 @@ class ConfigMapMigrationRollingUpgradeTest {
      */
     @Test
     void aRollingUpgradeWithTheLeaseCreatedReleasedBeforehandHandsOverInMilliseconds() {
-        admin.leases()
-                .inNamespace(NAMESPACE)
-                .resource(new LeaseBuilder()
-                        .withNewMetadata()
-                        .withName(APP)
-                        .endMetadata()
-                        .withNewSpec()
-                        .withHolderIdentity("")
-                        .withLeaseDurationSeconds(1)
-                        .endSpec()
-                        .build())
-                .create();
+        new OldPodsWorld(admin, KEY).releasedLease(APP);
         rollingUpgrade();
     }
 
